@@ -1,0 +1,118 @@
+"""Argument checks shared by the public functions.
+
+Every check names the argument and says what was expected.  They look only at what the
+computation touches (shapes, dtypes, the range of the token ids), so they cost O(T) and
+not O(T D).  Checked arrays are never modified: callers get fresh arrays or read-only use.
+"""
+
+import numbers
+
+import numpy as np
+
+from .generated import ACTIVATIONS
+
+
+def activation(name):
+    """The (f, f') pair for ``name``; ``TypeError``/``ValueError`` for anything else."""
+    if not isinstance(name, str):
+        raise TypeError(f"activation must be a string, one of {sorted(ACTIVATIONS)}; "
+                        f"got {type(name).__name__}")
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}"
+        ) from None
+
+
+def _as_real_matrix(value, name):
+    array = np.asarray(value)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
+    ) or array.dtype == np.bool_:
+        raise TypeError(f"{name} must be a real floating-point array; got dtype {array.dtype}")
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array; got shape {array.shape}")
+    return array
+
+
+def params(value):
+    """Check ``(U, V, W)`` and return them as arrays of one floating dtype.
+
+    U must be (H, D), V (D, H) and W (H, H) with H, D >= 1, all finite.  Integer arrays are
+    promoted to float64; float32 stays float32 (mixed precisions use the wider one).
+    """
+    from .model import Params
+
+    if not isinstance(value, tuple) or len(value) != 3:
+        raise TypeError("params must be a Params (U, V, W) or a tuple of three arrays; "
+                        f"got {type(value).__name__}")
+    U, V, W = (_as_real_matrix(a, n) for a, n in zip(value, ("U", "V", "W"), strict=True))
+    H, D = U.shape
+    if H < 1 or D < 1:
+        raise ValueError(f"U must be (H, D) with H, D >= 1; got shape {U.shape}")
+    if V.shape != (D, H):
+        raise ValueError(f"V must have shape (D, H) = {(D, H)} to fit U {U.shape}; got {V.shape}")
+    if W.shape != (H, H):
+        raise ValueError(f"W must have shape (H, H) = {(H, H)} to fit U {U.shape}; got {W.shape}")
+    dtype = np.result_type(U.dtype, V.dtype, W.dtype, np.float32)
+    if not np.issubdtype(dtype, np.floating):  # integers only
+        dtype = np.float64
+    U, V, W = (a.astype(dtype, copy=False) for a in (U, V, W))
+    return Params(U, V, W)
+
+
+def finite_params(p):
+    """Raise ``ValueError`` naming the first of U, V, W with a NaN or infinity."""
+    for name, a in zip(("U", "V", "W"), p, strict=True):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def tokens(value, name, D):
+    """Token ids as a (B, T) intp array and whether a 1-D sequence was given."""
+    array = np.asarray(value)
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer token ids; got dtype {array.dtype}")
+    if array.ndim not in (1, 2):
+        raise ValueError(f"{name} must be a 1-D sequence or a (B, T) batch; "
+                         f"got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {array.shape}")
+    low, high = array.min(), array.max()
+    if low < 0 or high >= D:
+        bad = low if low < 0 else high
+        raise ValueError(f"{name} holds token id {bad}, outside [0, D) = [0, {D})")
+    single = array.ndim == 1
+    return array.reshape(1, -1).astype(np.intp, copy=False) if single else \
+        array.astype(np.intp, copy=False), single
+
+
+def labels(x_value, y_value, D):
+    """Check inputs ``x`` and labels ``y`` together: same shape, ids in [0, D)."""
+    x, single = tokens(x_value, "x", D)
+    y, _ = tokens(y_value, "y", D)
+    if np.shape(x_value) != np.shape(y_value):
+        raise ValueError(f"x and y must have the same shape; got {np.shape(x_value)} "
+                         f"and {np.shape(y_value)}")
+    return x, y, single
+
+
+def truncate(value):
+    """``None`` or a non-negative integer."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"truncate must be None or a non-negative integer; got {value!r}")
+    if value < 0:
+        raise ValueError(f"truncate must be None or a non-negative integer; got {value}")
+    return int(value)
+
+
+def size(value, name):
+    """A positive integer size (``word_dim``, ``hidden_dim``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer; got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value}")
+    return int(value)

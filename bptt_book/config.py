@@ -1,0 +1,146 @@
+"""The book's settings: TOML files in ``conf/``, read with :mod:`tomllib` and checked.
+
+Every table and key is checked against the rules below; a file that breaks one raises
+:class:`ConfigError` (a ``ValueError``) naming the file, the table and the key.
+
+>>> from bptt_book import config
+>>> tutorial = config.load("models")["tutorial"]
+>>> tutorial["word_dim"], tutorial["hidden_dim"], tutorial["bptt_truncate"]
+(8000, 100, 4)
+"""
+
+import tomllib
+from pathlib import Path
+from types import MappingProxyType
+
+from .generated import ACTIVATIONS
+
+_HERE = Path(__file__).resolve().parent
+#: Where the settings live: ``conf/`` of a source checkout, or the copy in an installed wheel.
+CONF_DIR = _HERE.parent / "conf" if (_HERE.parent / "conf").is_dir() else _HERE / "_conf"
+
+
+class ConfigError(ValueError):
+    """A settings file is missing, malformed, or breaks a rule."""
+
+
+def _int(low):
+    def rule(v):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            return f"an integer >= {low}"
+    return rule
+
+
+def _ints(low):
+    def rule(v):
+        if not isinstance(v, list) or not v or _int(low)(v[0]) or any(_int(low)(i) for i in v):
+            return f"a non-empty list of integers >= {low}"
+    return rule
+
+
+def _one_of(choices):
+    def rule(v):
+        if v not in choices:
+            return f"one of {sorted(choices)}"
+    return rule
+
+
+def _text(v):
+    if not isinstance(v, str) or not v:
+        return "a non-empty string"
+
+
+def _number(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return "a number"
+
+
+_MODEL = {
+    "word_dim": (_int(1), True),
+    "hidden_dim": (_int(1), True),
+    "bptt_truncate": (_int(0), True),
+    "activation": (_one_of(set(ACTIVATIONS)), True),
+    "seed": (_int(0), True),
+    "x": (_ints(0), False),
+    "y": (_ints(0), False),
+}
+
+#: file name -> table name (or "*" for any table) -> key -> (rule, required)
+SCHEMAS = {
+    "models": {"*": _MODEL},
+    "figures": {
+        "untrained_loss": {
+            "word_dims": (_ints(2), True),
+            "hidden_dim": (_int(1), True),
+            "length": (_int(1), True),
+            "seed": (_int(0), True),
+        },
+        "hidden_states": {
+            "model": (_text, True),
+            "length": (_int(1), True),
+            "seed": (_int(0), True),
+        },
+    },
+}
+
+
+def _check_table(path, table, values, schema):
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: [{table}] must be a table")
+    for key in values:
+        if key not in schema:
+            raise ConfigError(f"{path}: [{table}] has unknown key {key!r}; "
+                              f"allowed: {sorted(schema)}")
+    for key, (rule, required) in schema.items():
+        if key not in values:
+            if required:
+                raise ConfigError(f"{path}: [{table}] is missing key {key!r}")
+            continue
+        problem = rule(values[key])
+        if problem:
+            raise ConfigError(f"{path}: [{table}] {key} must be {problem}; "
+                              f"got {values[key]!r}")
+
+
+def load(name, directory=None):
+    """Read ``conf/<name>.toml``, check every key, and return ``{table: settings}``.
+
+    The result is read-only.  ``directory`` reads another folder (the tests use this).
+    """
+    if name not in SCHEMAS:
+        raise ConfigError(f"unknown settings file {name!r}; known: {sorted(SCHEMAS)}")
+    path = Path(directory or CONF_DIR) / f"{name}.toml"
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: settings file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    schema = SCHEMAS[name]
+    tables = {}
+    for table, values in data.items():
+        rules = schema.get(table, schema.get("*"))
+        if rules is None:
+            raise ConfigError(f"{path}: unknown table [{table}]; known: "
+                              f"{sorted(k for k in schema if k != '*')}")
+        _check_table(path, table, values, rules)
+        if "x" in values or "y" in values:
+            if len(values.get("x", ())) != len(values.get("y", ())):
+                raise ConfigError(f"{path}: [{table}] x and y must have the same length")
+            if max(values["x"] + values["y"]) >= values["word_dim"]:
+                raise ConfigError(f"{path}: [{table}] x and y must be below word_dim")
+        tables[table] = MappingProxyType(dict(values))
+    for table, rules in schema.items():
+        if table != "*" and table not in tables:
+            raise ConfigError(f"{path}: missing table [{table}]")
+    return MappingProxyType(tables)
+
+
+def model(name):
+    """The settings of model ``name`` from ``conf/models.toml``."""
+    models = load("models")
+    if name not in models:
+        raise ConfigError(f"no model [{name}] in {CONF_DIR / 'models.toml'}; "
+                          f"known: {sorted(models)}")
+    return models[name]

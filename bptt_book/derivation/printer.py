@@ -1,0 +1,211 @@
+"""Printers: SymPy expressions to NumPy source, and to LaTeX for the book.
+
+:class:`NumPyCodePrinter` differs from SymPy's stock ``NumPyPrinter`` where the stock one
+prints code that is slow, wrong or not valid Python for this derivation:
+
+- matrix products print as ``@``; a chain applied to a column vector prints right to left
+  on *rows*, so ``W.T*delta`` becomes ``delta @ W``: the generated code keeps vectors as
+  rows of time-stacked (and batched) arrays;
+- ``DiagMatrix(d)*v`` prints as the broadcast ``d * v``, never as a dense diagonal;
+- a product with a one-hot matrix prints as indexing (``X*U.T`` gathers ``U.T[x]``) or as
+  ``np.add.at`` (``Delta.T*X`` scatters rows of ``Delta`` into columns), and ``P - Y``
+  subtracts 1 at the labels in place;
+- ``Heaviside``, two-argument ``Max`` and ``softplus`` print as ``np.heaviside``,
+  ``np.maximum`` and ``np.logaddexp(0, u)``.
+"""
+
+import sympy as sp
+from sympy.codegen.ast import AddAugmentedAssignment, Assignment
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.numpy import NumPyPrinter
+
+from . import symbols as sym
+
+
+def _is_column(expr):
+    return expr.shape[1] == 1
+
+
+class NumPyCodePrinter(NumPyPrinter):
+    """Print the derivation's matrix expressions as NumPy code on row-stacked arrays.
+
+    ``names`` maps symbols to the code that holds them (``{fprime_t: "F[:, t]"}``);
+    ``onehot`` maps one-hot matrix symbols to the integer index array they encode
+    (``{X: "x"}``).
+
+    >>> from bptt_book.derivation import symbols as sym
+    >>> from bptt_book.derivation.printer import NumPyCodePrinter
+    >>> p = NumPyCodePrinter(names={sym.delta_next: "delta"})
+    >>> p.doprint(sym.W.T * sym.delta_next)
+    'delta @ W'
+    >>> p.doprint(sym.Delta.T * sym.S_prev)
+    'Delta.T @ S_prev'
+    """
+
+    def __init__(self, names=None, onehot=None, settings=None):
+        super().__init__(settings or {})
+        self.names = dict(names or {})
+        self.onehot = dict(onehot or {})
+
+    def _module_format(self, fqn, register=True):
+        if fqn.startswith("numpy."):
+            fqn = "np." + fqn[len("numpy.") :]
+        return fqn
+
+    # --- symbols and simple operators
+    def _print_MatrixSymbol(self, expr):
+        return self.names.get(expr, expr.name)
+
+    def _print_Symbol(self, expr):
+        return self.names.get(expr, super()._print_Symbol(expr))
+
+    def _operand(self, expr):
+        text = self._print(expr)
+        if isinstance(expr, (sp.MatAdd, sp.Add)) or text.startswith("-"):
+            return f"({text})"
+        return text
+
+    def _transposed(self, expr):
+        if isinstance(expr, sp.Transpose):
+            return self._operand(expr.arg)
+        return f"{self._operand(expr)}.T"
+
+    def _print_Transpose(self, expr):
+        return self._transposed(expr.arg)
+
+    def _print_MatAdd(self, expr):
+        text = ""
+        for term in expr.args:
+            if term.could_extract_minus_sign():
+                text += f" - {self._operand(-term)}" if text else f"-{self._operand(-term)}"
+            else:
+                text += f" + {self._print(term)}" if text else self._print(term)
+        return text
+
+    def _print_MatMul(self, expr):
+        coeff, factors = expr.as_coeff_matrices()
+        if coeff != 1:
+            raise NotImplementedError(f"scalar factor {coeff} in {expr}")
+        if _is_column(expr):
+            return self._column_chain(factors)
+        first, rest = factors[0], factors[1:]
+        if first in self.onehot and len(rest) == 1:
+            # X*A: row n of the product is row x[n] of A.
+            return f"{self._operand(rest[0])}[{self.onehot[first]}]"
+        if any(f in self.onehot for f in factors):
+            raise NotImplementedError(f"one-hot product {expr} has no inline form")
+        return " @ ".join(self._operand(f) for f in factors)
+
+    def _column_chain(self, factors):
+        """``A*B*v`` for a column ``v`` stored as rows: apply A, B right to left."""
+        *matrices, vector = factors
+        text = self._print(vector)
+        for m in reversed(matrices):
+            if isinstance(m, sp.DiagMatrix):
+                (diagonal,) = m.args
+                text = f"{self._operand(diagonal)} * {self._paren(text)}"
+            else:
+                text = f"{text} @ {self._transposed(m)}"
+        return text
+
+    @staticmethod
+    def _paren(text):
+        return f"({text})" if (" + " in text or " - " in text or " @ " in text) else text
+
+    def _print_Heaviside(self, expr):
+        arg, at_zero = expr.args
+        return f"{self._module_format('numpy.heaviside')}({self._print(arg)}, {at_zero})"
+
+    def _print_softplus(self, expr):
+        (u,) = expr.args
+        return f"{self._module_format('numpy.logaddexp')}(0, {self._print(u)})"
+
+    def _print_Max(self, expr):
+        if len(expr.args) != 2:
+            return super()._print_Max(expr)
+        a, b = (self._print(arg) for arg in expr.args)
+        return f"{self._module_format('numpy.maximum')}({a}, {b})"
+
+    # --- statements
+    def statements(self, lhs, rhs, augmented=False):
+        """The lines that compute ``lhs = rhs`` (or ``lhs += rhs``)."""
+        target = self._print(lhs)
+        op = "+=" if augmented else "="
+        if isinstance(rhs, sp.MatAdd):
+            onehot_terms = [t for t in rhs.args if (-t) in self.onehot]
+            if onehot_terms and not augmented:
+                (term,) = onehot_terms
+                (other,) = [t for t in rhs.args if t is not term]
+                rows = f"{self._module_format('numpy.arange')}({target}.shape[0])"
+                return [
+                    f"{target} = {self._print(other)}  # overwritten in place",
+                    f"{target}[{rows}, {self.onehot[-term]}] -= 1",
+                ]
+        if isinstance(rhs, sp.MatMul):
+            _, factors = rhs.as_coeff_matrices()
+            if len(factors) == 2 and factors[1] in self.onehot:
+                # A.T*X: column x[n] of the product collects row n of A.
+                a, onehot = factors
+                if not isinstance(a, sp.Transpose):
+                    raise NotImplementedError(f"one-hot product {rhs}")
+                lines = []
+                if not augmented:
+                    shape = ", ".join(self._print(n) for n in lhs.shape)
+                    zeros = self._module_format("numpy.zeros")
+                    lines.append(f"{target} = {zeros}(({shape}), dtype={self._operand(a.arg)}.dtype)")
+                add_at = self._module_format("numpy.add.at")
+                lines.append(f"{add_at}({target}.T, {self.onehot[onehot]}, {self._print(a.arg)})")
+                return lines
+        return [f"{target} {op} {self._print(rhs)}"]
+
+    def _print_Assignment(self, expr):
+        return "\n".join(self.statements(expr.lhs, expr.rhs))
+
+    def _print_AddAugmentedAssignment(self, expr):
+        return "\n".join(self.statements(expr.lhs, expr.rhs, augmented=True))
+
+
+#: How the book typesets the derivation's symbols.
+LATEX_NAMES = {
+    sym.s_prev: "s_{t-1}",
+    sym.delta_next: r"\delta_{t+1}",
+    sym.delta_t: r"\delta_t",
+    sym.yhat_t: r"\hat{y}_t",
+    sym.fprime_t: "f'(z_t)",
+    sym.S_prev: r"S_{\mathrm{prev}}",
+    sym.Do: r"\Delta^{o}",
+    sym.Delta: r"\Delta",
+    sym.P: r"\hat{Y}",
+}
+
+
+class BookLatexPrinter(LatexPrinter):
+    """LaTeX for the book: ``diag`` for diagonal matrices, ``^\\top`` for transposes."""
+
+    def _print_MatrixSymbol(self, expr):
+        return LATEX_NAMES.get(expr) or super()._print_MatrixSymbol(expr)
+
+    def _print_DiagMatrix(self, expr):
+        (diagonal,) = expr.args
+        return rf"\operatorname{{diag}}\left({self._print(diagonal)}\right)"
+
+    def _print_Transpose(self, expr):
+        arg = expr.arg
+        base = self._print(arg)
+        if not isinstance(arg, sp.MatrixSymbol):
+            base = rf"\left({base}\right)"
+        return rf"{base}^{{\top}}"
+
+
+def latex(expr):
+    """Typeset ``expr`` as the book does.
+
+    >>> from bptt_book.derivation import symbols as sym
+    >>> from bptt_book.derivation.printer import latex
+    >>> print(latex(sym.W.T * sym.delta_next))
+    W^{\\top} \\delta_{t+1}
+    """
+    return BookLatexPrinter().doprint(expr)
+
+
+__all__ = ["AddAugmentedAssignment", "Assignment", "BookLatexPrinter", "NumPyCodePrinter", "latex"]

@@ -1,0 +1,160 @@
+"""BPTT for the book's recurrent network: GENERATED CODE, do not edit by hand.
+
+Written by ``python -m bptt_book generate`` from the SymPy derivation in
+:mod:`bptt_book.derivation` (activations and one-step gradients: ``onestep.py``; the
+delta recurrence: ``recurrence.py``), printed by ``derivation/printer.py`` into the
+skeleton in ``derivation/generate.py``.  ``python -m bptt_book generate --check`` fails when
+this file differs from what the derivation prints today.
+
+Every right-hand side is printed from a SymPy expression, quoted in the comment above it.
+Arrays are time-stacked and batched: token ids ``x`` are (B, T) and states ``S`` are
+(B, T, H).  A column vector of the derivation is a row here, so ``W.T*delta`` is printed as
+``delta @ W``.  This module imports NumPy only.
+"""
+
+import numpy as np
+
+
+def f_tanh(z):
+    """tanh: f(z) = tanh(z)."""
+    # tanh(z)
+    return np.tanh(z)
+
+
+def fprime_tanh(s):
+    """tanh: f'(z) written in the output s = f(z).
+
+    SymPy differentiates f to 1 - tanh(z)**2.
+    """
+    # 1 - s**2
+    return 1 - s**2
+
+
+def f_sigmoid(z):
+    """sigmoid: f(z) = 1/(1 + exp(-z))."""
+    # exp(-softplus(-z))
+    return np.exp(-np.logaddexp(0, -z))
+
+
+def fprime_sigmoid(s):
+    """sigmoid: f'(z) written in the output s = f(z).
+
+    SymPy differentiates f to exp(-z)/(1 + exp(-z))**2.
+    """
+    # -s*(s - 1)
+    return -s*(s - 1)
+
+
+def f_relu(z):
+    """relu: f(z) = Max(0, z)."""
+    # Max(0, z)
+    return np.maximum(0, z)
+
+
+def fprime_relu(s):
+    """relu: f'(z) written in the output s = f(z).
+
+    SymPy differentiates f to Heaviside(z).
+    """
+    # Heaviside(s, 0)
+    return np.heaviside(s, 0)
+
+
+#: name -> (f, f' written in the output)
+ACTIVATIONS = {
+    "tanh": (f_tanh, fprime_tanh),
+    "sigmoid": (f_sigmoid, fprime_sigmoid),
+    "relu": (f_relu, fprime_relu),
+}
+
+
+def hidden_states(U, W, x, f):
+    """States s_t = f(U x_t + W s_(t-1)), t = 0 ... T-1, with s_(-1) = 0: (B, T, H)."""
+    B, T = x.shape
+    # UX = X*U.T
+    UX = U.T[x]
+    S = np.empty_like(UX)
+    s_prev = np.zeros_like(UX[:, 0])
+    for t in range(T):
+        # f(U*x_t + W*s_prev)
+        s_prev = S[:, t] = f(UX[:, t] + s_prev @ W.T)
+    return S
+
+
+def output_layer(V, S, P, y):
+    """dV and the rows g_t of V^T (yhat_t - y_t), (B, T, H).  P is overwritten."""
+    B, T, H = S.shape
+    S = S.reshape(-1, H)
+    P = P.reshape(-1, P.shape[-1])
+    y = y.reshape(-1)
+    # Do = P - Y
+    Do = P  # overwritten in place
+    Do[np.arange(Do.shape[0]), y] -= 1
+    # dV = Do.T*S
+    dV = Do.T @ S
+    # G = Do*V
+    G = Do @ V
+    return dV, G.reshape(B, T, H)
+
+
+def delta_exact(W, F, G):
+    """All delta_t = dE/dz_t, from t = T-1 down to 0 with delta_T = 0: (B, T, H).
+
+    F holds f'(z_t) and G the rows g_t, both (B, T, H).
+    """
+    T = G.shape[1]
+    Delta = np.empty_like(G)
+    delta_next = np.zeros_like(G[:, 0])
+    for t in range(T - 1, -1, -1):
+        # delta_t = DiagMatrix(fprime_t)*(g_t + W.T*delta_next)
+        delta_next = Delta[:, t] = F[:, t] * (delta_next @ W + G[:, t])
+    return Delta
+
+
+def previous_states(S):
+    """s_(t-1) for every t, with s_(-1) = 0: (B, T, H)."""
+    S_prev = np.zeros_like(S)
+    S_prev[:, 1:] = S[:, :-1]
+    return S_prev
+
+
+def recurrent_gradients(U, x, S, Delta):
+    """dU and dW from all the deltas (B, T, H)."""
+    H, D = U.shape
+    S_prev = previous_states(S).reshape(-1, H)
+    Delta = Delta.reshape(-1, H)
+    x = x.reshape(-1)
+    # dW = Delta.T*S_prev
+    dW = Delta.T @ S_prev
+    # dU = Delta.T*X
+    dU = np.zeros((H, D), dtype=Delta.dtype)
+    np.add.at(dU.T, x, Delta)
+    return dU, dW
+
+
+def truncated_gradients(U, W, x, S, F, G, K):
+    """dU and dW of BPTT truncated at K: output t's error reaches steps t ... max(0, t-K).
+
+    Row k of ``Delta`` at lag j holds delta_k^(k+j), the error of output k+j after it has
+    travelled back j steps; all outputs move back together, one product with W per lag.
+    """
+    B, T, H = S.shape
+    D = U.shape[1]
+    S_prev = previous_states(S)
+    dU = np.zeros((H, D), dtype=S.dtype)
+    dW = np.zeros((H, H), dtype=S.dtype)
+    # delta_t^(t) = DiagMatrix(fprime_t)*g_t
+    Delta = F * G
+    for j in range(min(K, T - 1) + 1):
+        n = T - j
+        Delta_rows = Delta.reshape(-1, H)
+        S_prev_rows = S_prev[:, :n].reshape(-1, H)
+        x_rows = x[:, :n].reshape(-1)
+        # dW += Delta.T*S_prev
+        dW += Delta_rows.T @ S_prev_rows
+        # dU += Delta.T*X
+        np.add.at(dU.T, x_rows, Delta_rows)
+        if j < min(K, T - 1):
+            # delta_(k-1)^(t) = DiagMatrix(fprime_t)*W.T*delta_next
+            Delta = F[:, :n - 1] * (Delta[:, 1:] @ W)
+    return dU, dW

@@ -1,0 +1,127 @@
+"""The model: parameters, the forward pass and the loss (NumPy only).
+
+``s_t = f(U x_t + W s_{t-1})`` with ``s_{-1} = 0`` and ``yhat_t = softmax(V s_t)``; the loss
+of a sequence is ``E = sum_t -log yhat_t[y_t]``.  ``x_t`` is a one-hot word, so ``U x_t`` is
+the column ``U[:, x_t]``.  The recurrence itself is :func:`bptt_book.generated.hidden_states`,
+printed from the same SymPy model the gradients are derived from.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _checks, generated
+
+
+class Params(NamedTuple):
+    """The weights of the network, or gradients with the same shapes.
+
+    ``U`` (H, D) maps a word to the hidden layer, ``V`` (D, H) maps the state to the output
+    logits and ``W`` (H, H) carries the state from one step to the next.
+
+    >>> import numpy as np
+    >>> from bptt_book import Params
+    >>> p = Params(U=np.zeros((2, 5)), V=np.zeros((5, 2)), W=np.eye(2))
+    >>> U, V, W = p
+    >>> W.shape
+    (2, 2)
+    """
+
+    U: np.ndarray
+    V: np.ndarray
+    W: np.ndarray
+
+
+def init_params(word_dim, hidden_dim, *, seed=None):
+    """The tutorial's initialisation: uniform in ±1/√D for U and ±1/√H for V and W.
+
+    Drawn in the order U, V, W from ``numpy.random.default_rng(seed)``, in float64.
+
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(8000, 100, seed=0)
+    >>> p.U.shape, p.V.shape, p.W.shape
+    ((100, 8000), (8000, 100), (100, 100))
+    >>> bool(abs(p.U).max() <= 1 / 8000 ** 0.5)
+    True
+    """
+    D = _checks.size(word_dim, "word_dim")
+    H = _checks.size(hidden_dim, "hidden_dim")
+    rng = np.random.default_rng(seed)
+    U = rng.uniform(-1 / np.sqrt(D), 1 / np.sqrt(D), (H, D))
+    V = rng.uniform(-1 / np.sqrt(H), 1 / np.sqrt(H), (D, H))
+    W = rng.uniform(-1 / np.sqrt(H), 1 / np.sqrt(H), (H, H))
+    return Params(U, V, W)
+
+
+def logits(S, V):
+    """``o_t = V s_t`` for all steps at once: one matrix product, (..., T, D)."""
+    lead = S.shape[:-1]
+    return (S.reshape(-1, S.shape[-1]) @ V.T).reshape(*lead, V.shape[0])
+
+
+def softmax(o):
+    """Softmax over the last axis, computed after subtracting the row maximum (no overflow).
+
+    >>> import numpy as np
+    >>> from bptt_book.model import softmax
+    >>> softmax(np.array([0.0, 1e4])).round(6).tolist()
+    [0.0, 1.0]
+    """
+    e = np.exp(o - o.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+def log_softmax(o):
+    """``log softmax(o)`` over the last axis, by the log-sum-exp trick."""
+    shifted = o - o.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _states(params, x, activation):
+    p = _checks.params(params)
+    f, _ = _checks.activation(activation)
+    x2, single = _checks.tokens(x, "x", p.U.shape[1])
+    return p, x2, single, generated.hidden_states(p.U, p.W, x2, f)
+
+
+def forward(params, x, *, activation="tanh"):
+    """Run the network over the token ids ``x``.
+
+    Returns ``(s, o)``: ``s`` (T, H) holds s_0 … s_{T-1} and ``o`` (T, D) the softmax
+    outputs.  A (B, T) batch of sequences gives (B, T, H) and (B, T, D).
+
+    >>> import numpy as np
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(10, 4, seed=1)
+    >>> s, o = bb.forward(p, [3, 1, 4, 1])
+    >>> s.shape, o.shape
+    ((4, 4), (4, 10))
+    >>> np.allclose(o.sum(axis=1), 1)
+    True
+    """
+    p, _, single, S = _states(params, x, activation)
+    o = softmax(logits(S, p.V))
+    return (S[0], o[0]) if single else (S, o)
+
+
+def loss(params, x, y, *, activation="tanh"):
+    """The summed cross-entropy ``sum_t -log yhat_t[y_t]`` (over a batch too), as a float.
+
+    Computed with log-sum-exp, so large logits give a finite loss.  An untrained model
+    predicts about uniformly, so its loss per word is near ``log D``:
+
+    >>> import numpy as np
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(8000, 100, seed=0)
+    >>> x = np.arange(0, 50); y = np.arange(1, 51)
+    >>> print(f"{bb.loss(p, x, y) / 50:.3f} vs log 8000 = {np.log(8000):.3f}")
+    8.987 vs log 8000 = 8.987
+    """
+    p = _checks.params(params)
+    x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
+    f, _ = _checks.activation(activation)
+    S = generated.hidden_states(p.U, p.W, x2, f)
+    logp = log_softmax(logits(S, p.V))
+    picked = np.take_along_axis(logp, y2[..., None], axis=-1)
+    return float(-picked.sum())

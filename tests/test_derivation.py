@@ -1,0 +1,145 @@
+"""The SymPy derivation: every one-step result, the exact proof, and the generator."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from bptt_book.derivation import generate, onestep, recurrence, unrolled
+from bptt_book.derivation import symbols as sym
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "relu"])
+def test_activation_derivative_matches_numeric_derivative(name):
+    act = onestep.activation(name)
+    f = sp.lambdify(sym.z, act.f_numeric.rewrite(sp.log), "numpy")
+    fprime = sp.lambdify(sym.s, act.fprime_s, "numpy")
+    z = np.array([-3.0, -0.7, 0.2, 1.5, 4.0])
+    h = 1e-6
+    numeric = (f(z + h) - f(z - h)) / (2 * h)
+    np.testing.assert_allclose(fprime(f(z)), numeric, rtol=1e-8, atol=1e-10)
+
+
+def test_activation_derivatives_in_terms_of_the_output():
+    s = sym.s
+    assert sp.expand(onestep.activation("tanh").fprime_s - (1 - s**2)) == 0
+    assert sp.expand(onestep.activation("sigmoid").fprime_s - s * (1 - s)) == 0
+    assert onestep.activation("relu").fprime_s == sp.Heaviside(s, 0)
+
+
+def test_stable_sigmoid_equals_the_logistic_function():
+    act = onestep.activation("sigmoid")
+    for value in (-30, -1, 0, sp.Rational(1, 3), 7):
+        assert sp.simplify((act.f - act.f_proof).subs(sym.z, value).rewrite(sp.exp)) == 0
+        assert sp.simplify((act.f - act.f_numeric.rewrite(sp.log)).subs(sym.z, value)) == 0
+
+
+@pytest.mark.parametrize("K", [2, 3, 5])
+def test_softmax_cross_entropy_gradient_is_yhat_minus_y(K):
+    result = onestep.softmax_cross_entropy(K)
+    for j, component in enumerate(result.components):
+        assert component == sp.Symbol(f"yhat{j}", positive=True) - sp.Symbol(f"y{j}", real=True)
+    assert result.vector == sym.yhat_t - sym.y_t
+
+
+def test_softmax_cross_entropy_gradient_numerically():
+    rng = np.random.default_rng(0)
+    o, y = rng.normal(size=5), np.eye(5)[2]
+
+    def E(logits):
+        return -np.log(np.exp(logits[2]) / np.exp(logits).sum())
+
+    h = 1e-6
+    numeric = [(E(o + h * e) - E(o - h * e)) / (2 * h) for e in np.eye(5)]
+    yhat = np.exp(o) / np.exp(o).sum()
+    np.testing.assert_allclose(yhat - y, numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_step_jacobian_is_the_transpose_of_the_books_jacobian():
+    """SymPy's W.T*diag(f') (denominator layout) is the transpose of diag(f') W."""
+    J = onestep.step_jacobians()
+    assert J.ds_dsprev == sym.W.T * sp.DiagMatrix(sym.fprime_t)
+    rng = np.random.default_rng(1)
+    H = 4
+    W, u, s_prev = rng.normal(size=(H, H)), rng.normal(size=H), rng.normal(size=H)
+    z = u + W @ s_prev
+    book = np.diag(1 - np.tanh(z) ** 2) @ W  # rows index s_t
+    h = 1e-6
+    numeric = np.column_stack(
+        [(np.tanh(u + W @ (s_prev + h * e)) - np.tanh(u + W @ (s_prev - h * e))) / (2 * h)
+         for e in np.eye(H)]
+    )
+    np.testing.assert_allclose(book, numeric, rtol=1e-7, atol=1e-9)
+    explicit = J.ds_dsprev.xreplace(
+        {sym.W: sp.ImmutableMatrix(W), sym.fprime_t: sp.ImmutableMatrix(1 - np.tanh(z) ** 2)}
+    ).as_explicit()
+    np.testing.assert_allclose(np.array(explicit, dtype=float), book.T, rtol=1e-12)
+
+
+def test_recurrence_is_composed_from_the_one_step_jacobians():
+    r = recurrence.delta_recurrence()
+    assert r.delta == sp.DiagMatrix(sym.fprime_t) * (sym.g_t + sym.W.T * sym.delta_next)
+    assert r.g == sym.V.T * (sym.yhat_t - sym.y_t)
+    assert r.delta_own == sp.DiagMatrix(sym.fprime_t) * sym.g_t
+    assert r.delta_back == sp.DiagMatrix(sym.fprime_t) * sym.W.T * sym.delta_next
+
+
+def test_time_stacked_gradients_are_sums_of_outer_products():
+    g = onestep.parameter_gradients()
+    assert (g.Do, g.dV, g.G, g.dW, g.dU) == (
+        sym.P - sym.Y, sym.Do.T * sym.S, sym.Do * sym.V, sym.Delta.T * sym.S_prev,
+        sym.Delta.T * sym.X,
+    )
+    rng = np.random.default_rng(2)
+    Delta, S_prev = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    outer_sum = sum(np.outer(Delta[t], S_prev[t]) for t in range(6))
+    np.testing.assert_allclose(Delta.T @ S_prev, outer_sum, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", unrolled.PROVABLE)
+@pytest.mark.parametrize(
+    ("H", "D", "x", "y"),
+    [(2, 3, [0, 2, 0], [1, 0, 2]), (3, 4, [1, 3, 1], [3, 0, 2])],
+)
+def test_recurrence_equals_the_unrolled_derivative_exactly(H, D, x, y, name):
+    assert unrolled.prove(H, D, x, y, name) == {"U": True, "V": True, "W": True}
+
+
+def test_the_proof_catches_a_wrong_recurrence():
+    wrong = sp.DiagMatrix(sym.fprime_t) * (sym.g_t + sym.W * sym.delta_next)  # W, not W.T
+    result = unrolled.prove(2, 3, [0, 2, 0], [1, 0, 2], "tanh", delta=wrong)
+    assert result["V"] is True  # V's gradient does not involve the recurrence
+    assert result["W"] is False and result["U"] is False
+
+
+def test_relu_is_not_claimed_provable():
+    with pytest.raises(ValueError, match="relu"):
+        unrolled.prove(2, 3, [0], [1], "relu")
+
+
+def test_committed_generated_module_is_current():
+    assert generate.check(), "run `python -m bptt_book generate` and commit the result"
+
+
+def test_generate_check_command_fails_on_a_stale_file(tmp_path, monkeypatch):
+    stale = tmp_path / "generated.py"
+    stale.write_text(generate.module_source().replace("1 - s**2", "1 - s"))
+    assert not generate.check(stale)
+    assert generate.check(generate.write(tmp_path / "fresh.py"))
+    done = subprocess.run([sys.executable, "-m", "bptt_book", "generate", "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_printed_line_names_its_sympy_source():
+    source = generate.module_source()
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        starts_printed = stripped.startswith(("Do = ", "dV = ", "G = ", "dW ", "dU ", "UX = "))
+        if starts_printed and "np.zeros" not in stripped:  # zero accumulators: template
+            assert lines[i - 1].strip().startswith("# "), line
+    assert "DiagMatrix(fprime_t)*(g_t + W.T*delta_next)" in source
+    assert "F[:, t] * (delta_next @ W + G[:, t])" in source
