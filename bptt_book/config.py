@@ -131,7 +131,7 @@ def load(name, directory=None):
             if max(values["x"] + values["y"]) >= values["word_dim"]:
                 raise ConfigError(f"{path}: [{table}] x and y must be below word_dim")
         tables[table] = MappingProxyType(dict(values))
-    for table, rules in schema.items():
+    for table in schema:
         if table != "*" and table not in tables:
             raise ConfigError(f"{path}: missing table [{table}]")
     return MappingProxyType(tables)

@@ -81,20 +81,22 @@ def hidden_states(U, W, x, f):
     return S
 
 
-def output_layer(V, S, P, y):
-    """dV and the rows g_t of V^T (yhat_t - y_t), (B, T, H).  P is overwritten."""
-    B, T, H = S.shape
-    S = S.reshape(-1, H)
-    P = P.reshape(-1, P.shape[-1])
-    y = y.reshape(-1)
+def output_layer(V, S, P, y, dV=None):
+    """Rows g_t of V^T (yhat_t - y_t) for rows S of states, P of softmax outputs and
+    labels y, with dV (added to ``dV`` when one is given).  P is overwritten.
+    """
     # Do = P - Y
     Do = P  # overwritten in place
     Do[np.arange(Do.shape[0]), y] -= 1
-    # dV = Do.T*S
-    dV = Do.T @ S
+    if dV is None:
+        # dV = (S.T*Do).T
+        dV = (S.T @ Do).T
+    else:
+        # dV += (S.T*Do).T
+        dV += (S.T @ Do).T
     # G = Do*V
     G = Do @ V
-    return dV, G.reshape(B, T, H)
+    return dV, G
 
 
 def delta_exact(W, F, G):
@@ -127,34 +129,25 @@ def recurrent_gradients(U, x, S, Delta):
     # dW = Delta.T*S_prev
     dW = Delta.T @ S_prev
     # dU = Delta.T*X
-    dU = np.zeros((H, D), dtype=Delta.dtype)
+    dU = np.zeros((D, H), dtype=Delta.dtype).T
     np.add.at(dU.T, x, Delta)
     return dU, dW
 
 
-def truncated_gradients(U, W, x, S, F, G, K):
-    """dU and dW of BPTT truncated at K: output t's error reaches steps t ... max(0, t-K).
+def delta_truncated(W, F, G, K):
+    """The deltas of BPTT truncated at K: output t's error reaches steps t ... max(0, t-K).
 
-    Row k of ``Delta`` at lag j holds delta_k^(k+j), the error of output k+j after it has
-    travelled back j steps; all outputs move back together, one product with W per lag.
+    At lag j, row k of ``delta_lag`` holds delta_k^(k+j): the error of output k+j after
+    travelling back j steps.  Every output moves back at once, one product with W per lag,
+    and the lags add up row by row into the deltas of the steps they reached.
     """
-    B, T, H = S.shape
-    D = U.shape[1]
-    S_prev = previous_states(S)
-    dU = np.zeros((H, D), dtype=S.dtype)
-    dW = np.zeros((H, H), dtype=S.dtype)
+    T = G.shape[1]
     # delta_t^(t) = DiagMatrix(fprime_t)*g_t
-    Delta = F * G
-    for j in range(min(K, T - 1) + 1):
-        n = T - j
-        Delta_rows = Delta.reshape(-1, H)
-        S_prev_rows = S_prev[:, :n].reshape(-1, H)
-        x_rows = x[:, :n].reshape(-1)
-        # dW += Delta.T*S_prev
-        dW += Delta_rows.T @ S_prev_rows
-        # dU += Delta.T*X
-        np.add.at(dU.T, x_rows, Delta_rows)
-        if j < min(K, T - 1):
-            # delta_(k-1)^(t) = DiagMatrix(fprime_t)*W.T*delta_next
-            Delta = F[:, :n - 1] * (Delta[:, 1:] @ W)
-    return dU, dW
+    delta_lag = F * G
+    Delta = delta_lag.copy()
+    for j in range(1, min(K, T - 1) + 1):
+        n = T - j + 1
+        # delta_(k-1)^(t) = DiagMatrix(fprime_t)*W.T*delta_next
+        delta_lag = F[:, :n - 1] * (delta_lag[:, 1:] @ W)
+        Delta[:, : n - 1] += delta_lag
+    return Delta

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks, generated
-from .model import Params, logits, loss, softmax
+from .model import Params, loss, output_chunks, softmax
 
 
 def bptt(params, x, y, *, truncate=None, activation="tanh"):
@@ -41,16 +41,28 @@ def bptt(params, x, y, *, truncate=None, activation="tanh"):
     f, fprime = _checks.activation(activation)
     U, V, W = p
     S = generated.hidden_states(U, W, x2, f)
-    P = softmax(logits(S, V))
-    dV, G = generated.output_layer(V, S, P, y2)
+    dV, G = _output_layer(V, S, y2)
     F = fprime(S)
     T = x2.shape[1]
     if K is None or K >= T - 1:
         Delta = generated.delta_exact(W, F, G)
-        dU, dW = generated.recurrent_gradients(U, x2, S, Delta)
     else:
-        dU, dW = generated.truncated_gradients(U, W, x2, S, F, G, K)
+        Delta = generated.delta_truncated(W, F, G, K)
+    dU, dW = generated.recurrent_gradients(U, x2, S, Delta)
     return Params(dU, dV, dW)
+
+
+def _output_layer(V, S, y):
+    """dV and the rows g_t for all steps: the output layer in chunks of time steps, each
+    chunk three matrix products (logits, dV, G) with its softmax in between."""
+    B, T, H = S.shape
+    S2, y2 = S.reshape(-1, H), y.reshape(-1)
+    G = np.empty_like(S2)
+    dV = None
+    for rows, o in output_chunks(S2, V):
+        P = softmax(o, out=o)
+        dV, G[rows] = generated.output_layer(V, S2[rows], P, y2[rows], dV)
+    return dV, G.reshape(B, T, H)
 
 
 @dataclass(frozen=True)

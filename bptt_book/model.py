@@ -6,6 +6,7 @@ the column ``U[:, x_t]``.  The recurrence itself is :func:`bptt_book.generated.h
 printed from the same SymPy model the gradients are derived from.
 """
 
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -59,15 +60,46 @@ def logits(S, V):
     return (S.reshape(-1, S.shape[-1]) @ V.T).reshape(*lead, V.shape[0])
 
 
-def softmax(o):
+#: Rows (time steps) whose T x D logits are formed at once.  It bounds the work array (at the
+#: tutorial's D = 8000, 16 MB in float64), so memory stays linear in T with a small constant.
+CHUNK = 256
+_workspace = threading.local()
+
+
+def _logits_buffer(rows, D, dtype):
+    """A (rows, D) work array, kept between calls (one per thread): a fresh multi-megabyte
+    array on every call costs a page fault per 4 kB page, a sizeable share of a gradient."""
+    buffer = getattr(_workspace, "logits", None)
+    if buffer is None or buffer.dtype != dtype or buffer.shape[1] != D or len(buffer) < rows:
+        buffer = _workspace.logits = np.empty((max(rows, 1), D), dtype)
+    return buffer[:rows]
+
+
+def output_chunks(S2, V):
+    """Yield ``(rows, o)``: the logits ``o`` of the states ``S2[rows]``, chunk by chunk.
+
+    ``o`` lives in a reused work array; use it before asking for the next chunk.
+    """
+    N, D = len(S2), V.shape[0]
+    for start in range(0, N, CHUNK):
+        rows = slice(start, min(start + CHUNK, N))
+        o = _logits_buffer(rows.stop - start, D, S2.dtype)
+        yield rows, np.matmul(S2[rows], V.T, out=o)
+
+
+def softmax(o, *, out=None):
     """Softmax over the last axis, computed after subtracting the row maximum (no overflow).
+
+    ``out=o`` overwrites ``o``: the gradient uses that on its own fresh logits to save
+    two arrays of T × D numbers.
 
     >>> import numpy as np
     >>> from bptt_book.model import softmax
     >>> softmax(np.array([0.0, 1e4])).round(6).tolist()
     [0.0, 1.0]
     """
-    e = np.exp(o - o.max(axis=-1, keepdims=True))
+    e = np.subtract(o, o.max(axis=-1, keepdims=True), out=out)
+    np.exp(e, out=e)
     e /= e.sum(axis=-1, keepdims=True)
     return e
 
@@ -76,6 +108,15 @@ def log_softmax(o):
     """``log softmax(o)`` over the last axis, by the log-sum-exp trick."""
     shifted = o - o.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _log_likelihood(o, y):
+    """``sum_t log softmax(o_t)[y_t]``, overwriting the logits ``o`` (N, D) on the way."""
+    top = o.max(axis=-1, keepdims=True)
+    picked = o[np.arange(len(o)), y] - top[:, 0]
+    np.subtract(o, top, out=o)
+    np.exp(o, out=o)
+    return float((picked - np.log(o.sum(axis=-1))).sum())
 
 
 def _states(params, x, activation):
@@ -121,7 +162,6 @@ def loss(params, x, y, *, activation="tanh"):
     p = _checks.params(params)
     x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
     f, _ = _checks.activation(activation)
-    S = generated.hidden_states(p.U, p.W, x2, f)
-    logp = log_softmax(logits(S, p.V))
-    picked = np.take_along_axis(logp, y2[..., None], axis=-1)
-    return float(-picked.sum())
+    S = generated.hidden_states(p.U, p.W, x2, f).reshape(-1, p.U.shape[0])
+    y2 = y2.reshape(-1)
+    return -sum(_log_likelihood(o, y2[rows]) for rows, o in output_chunks(S, p.V))

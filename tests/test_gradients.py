@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import assert_grads_close
+from helpers import assert_grads_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -16,6 +16,7 @@ import sympy as sp
 from sympy.codegen.ast import AddAugmentedAssignment, Assignment
 
 from . import symbols as sym
+from .onestep import check as require
 from .printer import NumPyCodePrinter
 from .recurrence import derive
 
@@ -100,22 +101,38 @@ def hidden_states(U, W, x, f):
 '''
 
 
+def column_major(product):
+    """``A.T*B`` rewritten as the unevaluated ``(B.T*A).T``, checked equal.
+
+    For dV = Do.T*S (Do is T x D, tall and thin after transposing) OpenBLAS is about a third
+    faster computing the (H, D) product S.T @ Do; its transpose is the (D, H) result, stored
+    column-major.
+    """
+    (a_t, b) = product.args
+    require(isinstance(a_t, sp.Transpose), f"not of the form A.T*B: {product}")
+    rewritten = sp.Transpose(sp.MatMul(b.T, a_t.arg))  # Transpose does not evaluate itself
+    require(rewritten.doit() == product, f"{rewritten} != {product}")
+    return rewritten
+
+
 def _output_layer(derivation):
     printer = NumPyCodePrinter(onehot={sym.Y: "y"})
     dV = sp.MatrixSymbol("dV", sym.D, sym.H)
     g = derivation.gradients
+    dV_expr = column_major(g.dV)
     return f'''
 
-def output_layer(V, S, P, y):
-    """dV and the rows g_t of V^T (yhat_t - y_t), (B, T, H).  P is overwritten."""
-    B, T, H = S.shape
-    S = S.reshape(-1, H)
-    P = P.reshape(-1, P.shape[-1])
-    y = y.reshape(-1)
+def output_layer(V, S, P, y, dV=None):
+    """Rows g_t of V^T (yhat_t - y_t) for rows S of states, P of softmax outputs and
+    labels y, with dV (added to ``dV`` when one is given).  P is overwritten.
+    """
 {_line(printer, sym.Do, g.Do)}
-{_line(printer, dV, g.dV)}
+    if dV is None:
+{_line(printer, dV, dV_expr, indent=8)}
+    else:
+{_line(printer, dV, dV_expr, augmented=True, indent=8)}
 {_line(printer, sym.G, g.G)}
-    return dV, G.reshape(B, T, H)
+    return dV, G
 '''
 
 
@@ -171,40 +188,30 @@ def recurrent_gradients(U, x, S, Delta):
 
 
 def _truncated(derivation):
-    names = {sym.fprime_t: "F[:, :n - 1]", sym.g_t: "G", sym.delta_next: "Delta[:, 1:]"}
-    step = NumPyCodePrinter(names=names)
-    own = NumPyCodePrinter(names={sym.fprime_t: "F", sym.g_t: "G"})
-    acc = NumPyCodePrinter(
-        names={sym.Delta: "Delta_rows", sym.S_prev: "S_prev_rows"}, onehot={sym.X: "x_rows"}
+    step = NumPyCodePrinter(
+        names={sym.fprime_t: "F[:, :n - 1]", sym.delta_next: "delta_lag[:, 1:]"}
     )
-    g, r = derivation.gradients, derivation.recurrence
-    dU, dW = _weights("dU", (sym.H, sym.D)), _weights("dW", (sym.H, sym.H))
+    own = NumPyCodePrinter(names={sym.fprime_t: "F", sym.g_t: "G"})
+    r = derivation.recurrence
     return f'''
 
-def truncated_gradients(U, W, x, S, F, G, K):
-    """dU and dW of BPTT truncated at K: output t's error reaches steps t ... max(0, t-K).
+def delta_truncated(W, F, G, K):
+    """The deltas of BPTT truncated at K: output t's error reaches steps t ... max(0, t-K).
 
-    Row k of ``Delta`` at lag j holds delta_k^(k+j), the error of output k+j after it has
-    travelled back j steps; all outputs move back together, one product with W per lag.
+    At lag j, row k of ``delta_lag`` holds delta_k^(k+j): the error of output k+j after
+    travelling back j steps.  Every output moves back at once, one product with W per lag,
+    and the lags add up row by row into the deltas of the steps they reached.
     """
-    B, T, H = S.shape
-    D = U.shape[1]
-    S_prev = previous_states(S)
-    dU = np.zeros((H, D), dtype=S.dtype)
-    dW = np.zeros((H, H), dtype=S.dtype)
+    T = G.shape[1]
     # delta_t^(t) = {r.delta_own}
-    Delta = {own.doprint(r.delta_own)}
-    for j in range(min(K, T - 1) + 1):
-        n = T - j
-        Delta_rows = Delta.reshape(-1, H)
-        S_prev_rows = S_prev[:, :n].reshape(-1, H)
-        x_rows = x[:, :n].reshape(-1)
-{_line(acc, dW, g.dW, augmented=True, indent=8)}
-{_line(acc, dU, g.dU, augmented=True, indent=8)}
-        if j < min(K, T - 1):
-            # delta_(k-1)^(t) = {r.delta_back}
-            Delta = {step.doprint(r.delta_back)}
-    return dU, dW
+    delta_lag = {own.doprint(r.delta_own)}
+    Delta = delta_lag.copy()
+    for j in range(1, min(K, T - 1) + 1):
+        n = T - j + 1
+        # delta_(k-1)^(t) = {r.delta_back}
+        delta_lag = {step.doprint(r.delta_back)}
+        Delta[:, : n - 1] += delta_lag
+    return Delta
 '''
 
 

@@ -40,6 +40,9 @@ class NumPyCodePrinter(NumPyPrinter):
     'delta @ W'
     >>> p.doprint(sym.Delta.T * sym.S_prev)
     'Delta.T @ S_prev'
+    >>> import sympy as sp
+    >>> p.doprint(sp.Transpose(sym.S.T * sym.Do))
+    '(S.T @ Do).T'
     """
 
     def __init__(self, names=None, onehot=None, settings=None):
@@ -68,7 +71,8 @@ class NumPyCodePrinter(NumPyPrinter):
     def _transposed(self, expr):
         if isinstance(expr, sp.Transpose):
             return self._operand(expr.arg)
-        return f"{self._operand(expr)}.T"
+        text = self._print(expr)
+        return f"{text}.T" if isinstance(expr, sp.MatrixSymbol) else f"({text}).T"
 
     def _print_Transpose(self, expr):
         return self._transposed(expr.arg)
@@ -150,9 +154,12 @@ class NumPyCodePrinter(NumPyPrinter):
                     raise NotImplementedError(f"one-hot product {rhs}")
                 lines = []
                 if not augmented:
-                    shape = ", ".join(self._print(n) for n in lhs.shape)
+                    # Column-major, so each scattered column is contiguous: writing the
+                    # columns of the words that occur touches one memory page per word.
+                    shape = ", ".join(self._print(n) for n in reversed(lhs.shape))
                     zeros = self._module_format("numpy.zeros")
-                    lines.append(f"{target} = {zeros}(({shape}), dtype={self._operand(a.arg)}.dtype)")
+                    dtype = f"{self._operand(a.arg)}.dtype"
+                    lines.append(f"{target} = {zeros}(({shape}), dtype={dtype}).T")
                 add_at = self._module_format("numpy.add.at")
                 lines.append(f"{add_at}({target}.T, {self.onehot[onehot]}, {self._print(a.arg)})")
                 return lines

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import symbols as sym
-from .onestep import check, same, parameter_gradients, softmax_cross_entropy, step_jacobians
+from .onestep import check, parameter_gradients, same, softmax_cross_entropy, step_jacobians
 
 
 @dataclass(frozen=True)
