@@ -318,7 +318,31 @@ def _remember_builder(app) -> None:
     _BUILDER_FORMAT["format"] = getattr(app.builder, "format", "")
 
 
+# -- Equations typeset from the derivation ---------------------------------------------------------
+
+from docutils.statemachine import StringList  # noqa: E402
+from sphinx.directives.patches import MathDirective  # noqa: E402
+
+
+class DerivedEquation(MathDirective):
+    """```` ```{derived} NAME ```` typesets ``bptt_book.derivation.equations.equation(NAME)``:
+    the LaTeX of the very SymPy expression the generator prints into the NumPy module.
+    Options as for ``{math}`` (``:label:`` numbers it)."""
+
+    has_content = False
+    required_arguments = 1
+    optional_arguments = 0
+
+    def run(self):
+        from bptt_book.derivation.equations import equation
+
+        self.content = StringList([equation(self.arguments[0])])
+        self.arguments = []
+        return super().run()
+
+
 def setup(app):
+    app.add_directive("derived", DerivedEquation)
     app.connect("builder-inited", _remember_builder)
     app.add_transform(_OnePlotFigure)
     app.connect("missing-reference", _resolve_reexport)

@@ -180,7 +180,7 @@ LATEX_NAMES = {
     sym.yhat_t: r"\hat{y}_t",
     sym.fprime_t: "f'(z_t)",
     sym.S_prev: r"S_{\mathrm{prev}}",
-    sym.Do: r"\Delta^{o}",
+    sym.Do: r"{\Delta^{o}}",
     sym.Delta: r"\Delta",
     sym.P: r"\hat{Y}",
 }
@@ -201,7 +201,7 @@ class BookLatexPrinter(LatexPrinter):
         base = self._print(arg)
         if not isinstance(arg, sp.MatrixSymbol):
             base = rf"\left({base}\right)"
-        return rf"{base}^{{\top}}"
+        return rf"{{{base}}}^{{\top}}"
 
 
 def latex(expr):
