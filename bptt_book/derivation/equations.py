@@ -6,8 +6,8 @@ gets ``\\delta_t = ...`` typeset from :func:`~bptt_book.derivation.recurrence.de
 cannot drift apart: change the derivation and both change.
 
 >>> from bptt_book.derivation.equations import equation
->>> print(equation("delta"))
-\\delta_t = \\operatorname{diag}\\left(f'(z_t)\\right) \\left(g_{t} + W^{\\top} \\delta_{t+1}\\right)
+>>> print(equation("ds_dsprev"))
+\\frac{\\partial s_t}{\\partial s_{t-1}} = \\operatorname{diag}\\left(f'(z_t)\\right) W
 """
 
 import sympy as sp

@@ -201,7 +201,9 @@ class BookLatexPrinter(LatexPrinter):
         base = self._print(arg)
         if not isinstance(arg, sp.MatrixSymbol):
             base = rf"\left({base}\right)"
-        return rf"{{{base}}}^{{\top}}"
+        if "^" in base:  # a name with a superscript of its own, such as Delta^o
+            base = f"{{{base}}}"
+        return rf"{base}^{{\top}}"
 
 
 def latex(expr):
