@@ -13,13 +13,29 @@ generate``).
 
 from .gradients import GradientCheck, bptt, gradient_check
 from .model import Params, forward, init_params, loss
+from .vanishing import (
+    activation_bound,
+    clip_gradients,
+    global_norm,
+    gradient_contributions,
+    jacobian,
+    jacobian_norms,
+    spectral_norm,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GradientCheck",
     "Params",
+    "activation_bound",
     "bptt",
+    "clip_gradients",
+    "global_norm",
+    "gradient_contributions",
+    "jacobian",
+    "jacobian_norms",
+    "spectral_norm",
     "forward",
     "gradient_check",
     "init_params",

@@ -151,3 +151,13 @@ def delta_truncated(W, F, G, K):
         delta_lag = F[:, :n - 1] * (delta_lag[:, 1:] @ W)
         Delta[:, : n - 1] += delta_lag
     return Delta
+
+
+def step_jacobians(W, F):
+    """ds_t/ds_(t-1) for every step, rows indexing s_t: (..., H, H) from F = f'(z_t) (..., H).
+
+    SymPy's denominator layout gives the transpose, W.T*diag(f'); this is the book's layout.
+    """
+    # J = DiagMatrix(fprime_t)*W
+    J = F[..., :, None] * W
+    return J

@@ -17,6 +17,7 @@ from sympy.codegen.ast import AddAugmentedAssignment, Assignment
 
 from . import symbols as sym
 from .onestep import check as require
+from .onestep import step_jacobians
 from .printer import NumPyCodePrinter
 from .recurrence import derive
 
@@ -215,6 +216,23 @@ def delta_truncated(W, F, G, K):
 '''
 
 
+def _step_jacobians(derivation):
+    printer = NumPyCodePrinter(names={sym.fprime_t: "F"})
+    book_layout = sp.Transpose(step_jacobians().ds_dsprev).doit()
+    require(book_layout == sp.DiagMatrix(sym.fprime_t) * sym.W, f"ds_t/ds_(t-1) = {book_layout}")
+    J = sp.MatrixSymbol("J", sym.H, sym.H)
+    return f'''
+
+def step_jacobians(W, F):
+    """ds_t/ds_(t-1) for every step, rows indexing s_t: (..., H, H) from F = f'(z_t) (..., H).
+
+    SymPy's denominator layout gives the transpose, W.T*diag(f'); this is the book's layout.
+    """
+{_line(printer, J, book_layout)}
+    return J
+'''
+
+
 def module_source():
     """The full text of :mod:`bptt_book.generated` as the derivation prints it today."""
     derivation = derive()
@@ -226,6 +244,7 @@ def module_source():
         + _delta_exact(derivation)
         + _recurrent_gradients(derivation)
         + _truncated(derivation)
+        + _step_jacobians(derivation)
     )
 
 

@@ -6,7 +6,8 @@ prints code that is slow, wrong or not valid Python for this derivation:
 - matrix products print as ``@``; a chain applied to a column vector prints right to left
   on *rows*, so ``W.T*delta`` becomes ``delta @ W``: the generated code keeps vectors as
   rows of time-stacked (and batched) arrays;
-- ``DiagMatrix(d)*v`` prints as the broadcast ``d * v``, never as a dense diagonal;
+- ``DiagMatrix(d)*v`` prints as the broadcast ``d * v`` and ``DiagMatrix(d)*A`` as
+  ``d[..., :, None] * A``, never as a dense diagonal;
 - a product with a one-hot matrix prints as indexing (``X*U.T`` gathers ``U.T[x]``) or as
   ``np.add.at`` (``Delta.T*X`` scatters rows of ``Delta`` into columns), and ``P - Y``
   subtracts 1 at the labels in place;
@@ -98,6 +99,11 @@ class NumPyCodePrinter(NumPyPrinter):
             return f"{self._operand(rest[0])}[{self.onehot[first]}]"
         if any(f in self.onehot for f in factors):
             raise NotImplementedError(f"one-hot product {expr} has no inline form")
+        if isinstance(first, sp.DiagMatrix):
+            # diag(d) A scales the rows of A: broadcast d down the columns (stacks too).
+            (diagonal,) = first.args
+            rest_text = " @ ".join(self._operand(f) for f in rest)
+            return f"{self._operand(diagonal)}[..., :, None] * {self._paren(rest_text)}"
         return " @ ".join(self._operand(f) for f in factors)
 
     def _column_chain(self, factors):

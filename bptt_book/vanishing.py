@@ -1,0 +1,189 @@
+"""Vanishing and exploding gradients, measured: Jacobians, their norms, bounds, clipping.
+
+The step Jacobian is ``ds_j/ds_{j-1} = diag(f'(z_j)) W`` (rows index ``s_j``; printed from
+the derivation into :func:`bptt_book.generated.step_jacobians`).  Over several steps
+
+    ds_t/ds_k = prod_{j = t, t-1, ..., k+1} diag(f'(z_j)) W,
+
+and since the 2-norm of a product is at most the product of the norms,
+``||ds_t/ds_k||_2 <= (gamma * sigma_max(W)) ** (t - k)`` with ``gamma = max f'``
+(:func:`activation_bound`).  Everything here is NumPy except :func:`activation_bound`,
+which returns an exact SymPy number and therefore imports SymPy.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _checks, generated
+from .model import Params
+
+
+def activation_bound(name):
+    """``gamma = max_z f'(z)`` as an exact SymPy number: 1 (tanh), 1/4 (sigmoid), 1 (relu).
+
+    Derived by :func:`bptt_book.derivation.bounds.activation_bound` (this imports SymPy).
+
+    >>> import bptt_book as bb
+    >>> bb.activation_bound("sigmoid")
+    1/4
+    """
+    _checks.activation(name)
+    from .derivation.bounds import activation_bound as derive
+
+    return derive(name).gamma
+
+
+def spectral_norm(W):
+    """``sigma_max(W)``, the largest singular value of ``W`` (its 2-norm), as a float."""
+    return float(np.linalg.norm(np.asarray(W, dtype=float), 2))
+
+
+def _states_and_slopes(params, x, activation):
+    p = _checks.params(params)
+    f, fprime = _checks.activation(activation)
+    x2, single = _checks.tokens(x, "x", p.U.shape[1])
+    if not single:
+        raise ValueError(f"x must be one 1-D sequence here; got shape {np.shape(x)}")
+    S = generated.hidden_states(p.U, p.W, x2, f)[0]
+    return p, S, fprime(S)
+
+
+def _position(value, name, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must satisfy {low} <= {name} <= {high}; got {value}")
+    return int(value)
+
+
+def jacobian(params, x, t, k, *, activation="tanh"):
+    """``ds_t/ds_k`` along the sequence ``x``: an (H, H) matrix whose rows index ``s_t``.
+
+    ``0 <= k <= t < T``; ``k == t`` gives the identity.
+
+    >>> import numpy as np
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(10, 4, seed=0)
+    >>> J = bb.jacobian(p, [1, 2, 3], t=2, k=1)
+    >>> s, _ = bb.forward(p, [1, 2, 3])
+    >>> bool(np.allclose(J, np.diag(1 - s[2] ** 2) @ p.W))
+    True
+    """
+    p, S, F = _states_and_slopes(params, x, activation)
+    T = len(S)
+    t = _position(t, "t", 0, T - 1)
+    k = _position(k, "k", 0, t)
+    J = np.eye(p.W.shape[0], dtype=S.dtype)
+    steps = generated.step_jacobians(p.W, F[k + 1 : t + 1])
+    for step in steps:  # j = k+1, ..., t: each new step multiplies on the left
+        J = step @ J
+    return J
+
+
+class JacobianNorms(NamedTuple):
+    """``||ds_t/ds_k||_2`` for ``k = t, t-1, ..., 0``, indexed by the distance ``t - k``."""
+
+    distance: np.ndarray  # 0, 1, ..., t
+    norm: np.ndarray  # measured 2-norms
+    bound: np.ndarray  # (gamma sigma_max(W)) ** distance
+
+
+def jacobian_norms(params, x, t=None, *, activation="tanh"):
+    """The 2-norms of ``ds_t/ds_k`` for every ``k <= t`` (default ``t = T - 1``), with the
+    bound ``(gamma sigma_max(W)) ** (t - k)`` beside them.
+
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(10, 4, seed=0)
+    >>> r = bb.jacobian_norms(p, [1, 2, 3, 4, 5])
+    >>> r.distance.tolist()
+    [0, 1, 2, 3, 4]
+    >>> bool((r.norm <= r.bound * (1 + 1e-12)).all())
+    True
+    """
+    p, S, F = _states_and_slopes(params, x, activation)
+    T = len(S)
+    t = T - 1 if t is None else _position(t, "t", 0, T - 1)
+    gamma = float(activation_bound(activation))
+    H = p.W.shape[0]
+    J = np.eye(H, dtype=S.dtype)
+    norms = [1.0]
+    for step in generated.step_jacobians(p.W, F[1 : t + 1][::-1]):  # j = t, t-1, ..., 1
+        J = J @ step
+        norms.append(float(np.linalg.norm(J, 2)))
+    distance = np.arange(t + 1)
+    return JacobianNorms(distance, np.array(norms), (gamma * spectral_norm(p.W)) ** distance)
+
+
+def gradient_contributions(params, x, y, t=None, *, activation="tanh"):
+    """How much of ``dE_t/dW`` comes from each step ``k``, indexed by the distance ``t - k``.
+
+    Entry ``d`` is the Frobenius norm of ``delta_k^(t) s_{k-1}^T`` with ``k = t - d``: the
+    part of the output-``t`` gradient that reached back ``d`` steps (zero at ``k = 0``,
+    where ``s_{-1} = 0``).  Their sum (as matrices) is ``dE_t/dW``.
+
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(10, 4, seed=0)
+    >>> c = bb.gradient_contributions(p, [1, 2, 3, 4], [2, 3, 4, 5])
+    >>> len(c), bool(c[0] > c[2])
+    (4, True)
+    """
+    p, S, F = _states_and_slopes(params, x, activation)
+    x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
+    T = len(S)
+    t = T - 1 if t is None else _position(t, "t", 0, T - 1)
+    o = S[t] @ p.V.T
+    e = np.exp(o - o.max())
+    e /= e.sum()
+    e[y2[0, t]] -= 1  # dE_t/do_t = yhat_t - y_t
+    delta = F[t] * (e @ p.V)  # delta_t^(t)
+    out = np.zeros(t + 1)
+    for d in range(t + 1):
+        k = t - d
+        s_prev_norm = np.linalg.norm(S[k - 1]) if k > 0 else 0.0
+        out[d] = np.linalg.norm(delta) * s_prev_norm
+        if k > 0:
+            delta = F[k - 1] * (delta @ p.W)  # delta_(k-1)^(t)
+    return out
+
+
+def global_norm(grads):
+    """``sqrt(||dU||^2 + ||dV||^2 + ||dW||^2)``, computed without overflow, as a float."""
+    arrays = [np.asarray(g) for g in grads]
+    if not all(np.issubdtype(a.dtype, np.number) for a in arrays):
+        raise TypeError("grads must hold numeric arrays")
+    scale = max((float(np.max(np.abs(a))) if a.size else 0.0) for a in arrays)
+    if not np.isfinite(scale):
+        return float("nan") if any(np.isnan(a).any() for a in arrays) else float("inf")
+    if scale == 0.0:
+        return 0.0
+    return scale * float(np.sqrt(sum(np.sum((a / scale) ** 2) for a in arrays)))
+
+
+def clip_gradients(grads, threshold):
+    """Pascanu, Mikolov & Bengio's Algorithm 1 on the global norm of all three gradients:
+    if ``||g|| >= threshold``, rescale every gradient by ``threshold / ||g||``.
+
+    Returns new arrays (:class:`~bptt_book.Params`); the direction is kept, only the length
+    is capped.  Gradients with NaN or infinite entries cannot be rescaled: ``ValueError``.
+
+    >>> import numpy as np
+    >>> import bptt_book as bb
+    >>> g = bb.Params(np.full((2, 3), 3.0), np.zeros((3, 2)), np.full((2, 2), 4.0))
+    >>> round(bb.global_norm(g), 6)
+    10.86278
+    >>> round(bb.global_norm(bb.clip_gradients(g, 1.0)), 6)
+    1.0
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating,
+                                                                 np.integer)):
+        raise TypeError(f"threshold must be a positive number; got {threshold!r}")
+    if not threshold > 0 or not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a positive finite number; got {threshold}")
+    if not isinstance(grads, tuple) or len(grads) != 3:
+        raise TypeError("grads must be a Params (dU, dV, dW) or a tuple of three arrays")
+    norm = global_norm(grads)
+    if not np.isfinite(norm):
+        raise ValueError("grads contain NaN or infinite values; clipping cannot rescale them")
+    factor = threshold / norm if norm >= threshold else 1.0
+    return Params(*(np.asarray(g) * factor for g in grads))
