@@ -26,7 +26,10 @@ def activation(name):
 
 
 def _as_real_matrix(value, name):
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{name} must be a real floating-point array ({error})") from None
     if array.dtype == object or not (
         np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
     ) or array.dtype == np.bool_:
@@ -62,6 +65,15 @@ def params(value):
     return Params(U, V, W)
 
 
+def finite_where_used(p, x):
+    """``ValueError`` when W, or a column of U that the token ids ``x`` select, holds NaN
+    or infinity.  (V is checked through the logits, which use every row of it.)"""
+    if not np.isfinite(p.W).all():
+        raise ValueError("W contains NaN or infinite values")
+    if not np.isfinite(p.U.T[x]).all():
+        raise ValueError("U contains NaN or infinite values in the columns of the words in x")
+
+
 def finite_params(p):
     """Raise ``ValueError`` naming the first of U, V, W with a NaN or infinity."""
     for name, a in zip(("U", "V", "W"), p, strict=True):
@@ -71,14 +83,20 @@ def finite_params(p):
 
 def tokens(value, name, D):
     """Token ids as a (B, T) intp array and whether a 1-D sequence was given."""
-    array = np.asarray(value)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must hold integer token ids; got dtype {array.dtype}")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged nesting and the like
+        raise ValueError(f"{name} must be a 1-D sequence or a (B, T) batch of token ids; "
+                         f"NumPy cannot make an array of it ({error})") from None
+    if array.dtype == object:
+        raise TypeError(f"{name} must hold integer token ids; got {type(value).__name__}")
     if array.ndim not in (1, 2):
         raise ValueError(f"{name} must be a 1-D sequence or a (B, T) batch; "
                          f"got shape {array.shape}")
-    if array.size == 0:
+    if array.size == 0:  # before the dtype: np.asarray([]) is a float array
         raise ValueError(f"{name} must not be empty; got shape {array.shape}")
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer token ids; got dtype {array.dtype}")
     low, high = array.min(), array.max()
     if low < 0 or high >= D:
         bad = low if low < 0 else high
@@ -115,4 +133,24 @@ def size(value, name):
         raise TypeError(f"{name} must be a positive integer; got {value!r}")
     if value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value}")
+    return int(value)
+
+
+def positive_number(value, name):
+    """A finite number > 0 (a step size, a threshold)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number; got {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {value}")
+    return float(value)
+
+
+def seed(value):
+    """None or a non-negative integer seed for ``numpy.random.default_rng``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"seed must be None or a non-negative integer; got {value!r}")
+    if value < 0:
+        raise ValueError(f"seed must be None or a non-negative integer; got {value}")
     return int(value)

@@ -65,20 +65,81 @@ _MODEL = {
     "y": (_ints(0), False),
 }
 
+
+def _positive(v):
+    if _number(v) or not 0 < v < float("inf"):
+        return "a positive finite number"
+
+
+def _positives(v):
+    if not isinstance(v, list) or not v or any(_positive(i) for i in v):
+        return "a non-empty list of positive finite numbers"
+
+
+def _names(choices):
+    def rule(v):
+        if (not isinstance(v, list) or not v or len(set(map(repr, v))) != len(v)
+                or any(not isinstance(i, str) or i not in choices for i in v)):
+            return f"a non-empty list of distinct names from {sorted(choices)}"
+    return rule
+
+
+# conf/vanishing.toml: the figures and runs of chapters 5 and 6 (table -> key -> rule).
+# `scale` is sigma_max(W) in units of 1/gamma; `model` names a table of conf/models.toml.
+_VANISHING = {
+    "jacobian_norms": {
+        "model": (_text, True),
+        "length": (_int(2), True),
+        "seed": (_int(0), True),
+        "scales": (_positives, True),
+        "activations": (_names(set(ACTIVATIONS)), True),
+    },
+    "contributions": {
+        "model": (_text, True),
+        "length": (_int(2), True),
+        "seed": (_int(0), True),
+        "scales": (_positives, True),
+        "activation": (_one_of(set(ACTIVATIONS)), True),
+    },
+    "gradient_growth": {
+        "model": (_text, True),
+        "lengths": (_ints(1), True),
+        "seed": (_int(0), True),
+        "scales": (_positives, True),
+        "activation": (_one_of(set(ACTIVATIONS)), True),
+    },
+    "clipping": {
+        "word_dim": (_int(2), True),
+        "hidden_dim": (_int(1), True),
+        "pattern": (_int(1), True),
+        "length": (_int(2), True),
+        "seed": (_int(0), True),
+        "scale": (_positive, True),
+        "learning_rate": (_positive, True),
+        "steps": (_int(1), True),
+        "threshold": (_positive, True),
+        "thresholds": (_positives, True),
+        "activation": (_one_of(set(ACTIVATIONS)), True),
+    },
+}
+
 #: file name -> table name (or "*" for any table) -> key -> (rule, required)
 SCHEMAS = {
     "models": {"*": _MODEL},
+    "vanishing": _VANISHING,
     "figures": {
         "untrained_loss": {
             "word_dims": (_ints(2), True),
             "hidden_dim": (_int(1), True),
+            "sentences": (_int(1), True),
             "length": (_int(1), True),
             "seed": (_int(0), True),
         },
         "hidden_states": {
             "model": (_text, True),
-            "length": (_int(1), True),
+            "length": (_int(2), True),
             "seed": (_int(0), True),
+            "activations": (_names(set(ACTIVATIONS)), True),
         },
     },
 }

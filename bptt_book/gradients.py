@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks, generated
-from .model import Params, loss, output_chunks, softmax
+from .model import Params, _probabilities, loss, output_chunks, prepare
 
 
 def bptt(params, x, y, *, truncate=None, activation="tanh"):
@@ -35,10 +35,8 @@ def bptt(params, x, y, *, truncate=None, activation="tanh"):
     >>> np.flatnonzero(np.abs(dU).sum(axis=0)).tolist()
     [0, 1, 2, 3]
     """
-    p = _checks.params(params)
-    x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
     K = _checks.truncate(truncate)
-    f, fprime = _checks.activation(activation)
+    p, x2, y2, _, f, fprime = prepare(params, x, y, activation)
     U, V, W = p
     S = generated.hidden_states(U, W, x2, f)
     dV, G = _output_layer(V, S, y2)
@@ -60,7 +58,7 @@ def _output_layer(V, S, y):
     G = np.empty_like(S2)
     dV = None
     for rows, o in output_chunks(S2, V):
-        P = softmax(o, out=o)
+        P = _probabilities(o, V)
         dV, G[rows] = generated.output_layer(V, S2[rows], P, y2[rows], dV)
     return dV, G.reshape(B, T, H)
 
@@ -110,6 +108,10 @@ def gradient_check(params, x, y, *, truncate=None, activation="tanh", h=1e-4,
     >>> result.passed, result.checked["U"], result.both_zero["U"]
     (True, 1000, 960)
     """
+    h = _checks.positive_number(h, "h")
+    threshold = _checks.positive_number(threshold, "threshold")
+    if entries is not None:
+        entries = _checks.size(entries, "entries")
     p = _checks.params(params)
     p = Params(*(a.astype(np.float64) for a in p))
     _checks.finite_params(p)

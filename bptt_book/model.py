@@ -47,7 +47,7 @@ def init_params(word_dim, hidden_dim, *, seed=None):
     """
     D = _checks.size(word_dim, "word_dim")
     H = _checks.size(hidden_dim, "hidden_dim")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     U = rng.uniform(-1 / np.sqrt(D), 1 / np.sqrt(D), (H, D))
     V = rng.uniform(-1 / np.sqrt(H), 1 / np.sqrt(H), (D, H))
     W = rng.uniform(-1 / np.sqrt(H), 1 / np.sqrt(H), (H, H))
@@ -84,7 +84,9 @@ def output_chunks(S2, V):
     for start in range(0, N, CHUNK):
         rows = slice(start, min(start + CHUNK, N))
         o = _logits_buffer(rows.stop - start, D, S2.dtype)
-        yield rows, np.matmul(S2[rows], V.T, out=o)
+        with np.errstate(invalid="ignore", over="ignore"):  # _row_max reports these
+            np.matmul(S2[rows], V.T, out=o)
+        yield rows, o
 
 
 def softmax(o, *, out=None):
@@ -104,33 +106,60 @@ def softmax(o, *, out=None):
     return e
 
 
-def log_softmax(o):
-    """``log softmax(o)`` over the last axis, by the log-sum-exp trick."""
-    shifted = o - o.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def _log_likelihood(o, y):
-    """``sum_t log softmax(o_t)[y_t]``, overwriting the logits ``o`` (N, D) on the way."""
+def _row_max(o, V):
+    """The largest logit of every row; a ``ValueError`` that names the cause when one is
+    not finite (it is cheap to test T numbers, and only the failure path looks further)."""
     top = o.max(axis=-1, keepdims=True)
+    if not np.isfinite(top).all():
+        if not np.isfinite(V).all():
+            raise ValueError("V contains NaN or infinite values")
+        raise ValueError("the logits V s_t overflowed: V or the hidden states are too large "
+                         "for the floating-point type")
+    return top
+
+
+def _probabilities(o, V):
+    """Softmax of the logits ``o`` (N, D) in place, after checking every row is finite."""
+    np.subtract(o, _row_max(o, V), out=o)
+    np.exp(o, out=o)
+    o /= o.sum(axis=-1, keepdims=True)
+    return o
+
+
+def _log_likelihood(o, y, V):
+    """``sum_t log softmax(o_t)[y_t]``, overwriting the logits ``o`` (N, D) on the way."""
+    top = _row_max(o, V)
     picked = o[np.arange(len(o)), y] - top[:, 0]
     np.subtract(o, top, out=o)
     np.exp(o, out=o)
     return float((picked - np.log(o.sum(axis=-1))).sum())
 
 
-def _states(params, x, activation):
+def prepare(params, x, y=None, activation="tanh"):
+    """Check every argument; return ``(params, x, y, single, f, f')`` ready for computing.
+
+    ``x`` and ``y`` come back as (B, T) arrays (``single`` says a 1-D sequence was given).
+    Only what the computation reads is tested for NaN and infinity: W, the columns of U the
+    words select, and (later, through the logits) V.
+    """
     p = _checks.params(params)
-    f, _ = _checks.activation(activation)
-    x2, single = _checks.tokens(x, "x", p.U.shape[1])
-    return p, x2, single, generated.hidden_states(p.U, p.W, x2, f)
+    f, fprime = _checks.activation(activation)
+    D = p.U.shape[1]
+    if y is None:
+        x2, single = _checks.tokens(x, "x", D)
+        y2 = None
+    else:
+        x2, y2, single = _checks.labels(x, y, D)
+    _checks.finite_where_used(p, x2)
+    return p, x2, y2, single, f, fprime
 
 
 def forward(params, x, *, activation="tanh"):
     """Run the network over the token ids ``x``.
 
     Returns ``(s, o)``: ``s`` (T, H) holds s_0 … s_{T-1} and ``o`` (T, D) the softmax
-    outputs.  A (B, T) batch of sequences gives (B, T, H) and (B, T, D).
+    outputs ŷ_t (the tutorial's name ``o``; the book keeps ``o_t = V s_t`` for the logits).
+    A (B, T) batch of sequences gives (B, T, H) and (B, T, D).
 
     >>> import numpy as np
     >>> import bptt_book as bb
@@ -141,8 +170,11 @@ def forward(params, x, *, activation="tanh"):
     >>> np.allclose(o.sum(axis=1), 1)
     True
     """
-    p, _, single, S = _states(params, x, activation)
-    o = softmax(logits(S, p.V))
+    p, x2, _, single, f, _ = prepare(params, x, activation=activation)
+    S = generated.hidden_states(p.U, p.W, x2, f)
+    with np.errstate(invalid="ignore", over="ignore"):  # _row_max reports these
+        o = logits(S, p.V)
+    _probabilities(o.reshape(-1, o.shape[-1]), p.V)
     return (S[0], o[0]) if single else (S, o)
 
 
@@ -159,9 +191,8 @@ def loss(params, x, y, *, activation="tanh"):
     >>> print(f"{bb.loss(p, x, y) / 50:.3f} vs log 8000 = {np.log(8000):.3f}")
     8.987 vs log 8000 = 8.987
     """
-    p = _checks.params(params)
-    x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
-    f, _ = _checks.activation(activation)
+    p, x2, y2, _, f, _ = prepare(params, x, y, activation)
     S = generated.hidden_states(p.U, p.W, x2, f).reshape(-1, p.U.shape[0])
     y2 = y2.reshape(-1)
-    return -sum(_log_likelihood(o, y2[rows]) for rows, o in output_chunks(S, p.V))
+    # 0.0 - ..., not -...: a loss of zero is 0.0, never -0.0.
+    return 0.0 - sum(_log_likelihood(o, y2[rows], p.V) for rows, o in output_chunks(S, p.V))

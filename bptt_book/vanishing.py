@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks, generated
-from .model import Params
+from .model import Params, prepare
 
 
 def activation_bound(name):
@@ -40,9 +40,7 @@ def spectral_norm(W):
 
 
 def _states_and_slopes(params, x, activation):
-    p = _checks.params(params)
-    f, fprime = _checks.activation(activation)
-    x2, single = _checks.tokens(x, "x", p.U.shape[1])
+    p, x2, _, single, f, fprime = prepare(params, x, activation=activation)
     if not single:
         raise ValueError(f"x must be one 1-D sequence here; got shape {np.shape(x)}")
     S = generated.hidden_states(p.U, p.W, x2, f)[0]
@@ -175,11 +173,7 @@ def clip_gradients(grads, threshold):
     >>> round(bb.global_norm(bb.clip_gradients(g, 1.0)), 6)
     1.0
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating,
-                                                                 np.integer)):
-        raise TypeError(f"threshold must be a positive number; got {threshold!r}")
-    if not threshold > 0 or not np.isfinite(threshold):
-        raise ValueError(f"threshold must be a positive finite number; got {threshold}")
+    threshold = _checks.positive_number(threshold, "threshold")
     if not isinstance(grads, tuple) or len(grads) != 3:
         raise TypeError("grads must be a Params (dU, dV, dW) or a tuple of three arrays")
     norm = global_norm(grads)
