@@ -58,6 +58,14 @@ def test_missing_and_unknown_files(tmp_path):
 
 
 def test_figures_file_requires_its_tables(tmp_path):
-    _write(tmp_path, "[hidden_states]\nmodel = 'tutorial'\nlength = 3\nseed = 0\n", "figures")
+    table = "[hidden_states]\nmodel = 'tutorial'\nlength = 3\nseed = 0\n"
+    _write(tmp_path, table + "activations = ['tanh']\n", "figures")
     with pytest.raises(config.ConfigError, match=r"missing table \[untrained_loss\]"):
+        config.load("figures", tmp_path)
+    for bad in ("[]", "['tanh', 'tanh']", "['swish']", "'tanh'", "[1]"):
+        _write(tmp_path, table + f"activations = {bad}\n", "figures")
+        with pytest.raises(config.ConfigError, match="activations must be a non-empty list"):
+            config.load("figures", tmp_path)
+    _write(tmp_path, table, "figures")
+    with pytest.raises(config.ConfigError, match="missing key 'activations'"):
         config.load("figures", tmp_path)
