@@ -16,7 +16,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
-import resource  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -106,8 +105,47 @@ def table(title, times, base):
     return "\n".join(lines)
 
 
-def peak_memory_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+LONG_RUN = """
+import sys, time
+import numpy as np
+import bptt_book as bb
+D, H, T = (int(a) for a in sys.argv[1:4])
+p = bb.init_params(D, H, seed=0)
+rng = np.random.default_rng(0)
+x, y = rng.integers(0, D, T), rng.integers(0, D, T)
+def high_water_kib():  # VmHWM: this process's peak, reset at exec (ru_maxrss is not)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+before = high_water_kib()
+start = time.perf_counter()
+g = bb.bptt(p, x, y)
+seconds = time.perf_counter() - start
+assert all(np.isfinite(a).all() for a in g)
+print(seconds, (high_water_kib() - before) / 1024)
+"""
+
+
+def long_sequence(D, H, T):
+    """Seconds and extra peak memory (MiB) of one gradient, in a fresh pinned process."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LONG_RUN, str(D), str(H), str(T)],
+                          capture_output=True, text=True, check=True)
+    seconds, mib = (float(v) for v in done.stdout.split())
+    return seconds, mib
+
+
+def validation_share(rounds):
+    """Time of the argument checks alone against a whole gradient, (8000, 100, 40)."""
+    from bptt_book.model import prepare
+
+    rng = np.random.default_rng(0)
+    p = bb.init_params(8000, 100, seed=0)
+    x, y = rng.integers(0, 8000, 40), rng.integers(0, 8000, 40)
+    t = measure({"checks": lambda: prepare(p, x, y), "bptt": lambda: bb.bptt(p, x, y)},
+                rounds, min_time=1.0)
+    return t["checks"] / t["bptt"]
 
 
 def main(argv=None):
@@ -154,8 +192,17 @@ def main(argv=None):
     per_step = [t[T] / T for T in lengths]
     checks.append(("cost per step, longest / shortest T (linear: about 1)",
                    per_step[-1] / per_step[0]))
-    out += ["", f"Peak resident memory of this process: {peak_memory_mib():.0f} MiB.", "",
-            "### Requirements", "", "| ratio | measured |", "|---|---:|"]
+    share = validation_share(rounds)
+    checks.append(("argument checks / bptt at (8000, 100, 40) < 0.05", share))
+    out += ["", "### One very long sequence", "",
+            "| (D, H, T) | seconds | extra peak memory (MiB) | T x D outputs would take (MiB) |",
+            "|---|---:|---:|---:|"]
+    for D, H, T in ((100, 50, 100_000), (8000, 100, 100_000)):
+        if args.quick and D > 100:
+            continue
+        seconds, mib = long_sequence(D, H, T)
+        out.append(f"| ({D}, {H}, {T:,}) | {seconds:.2f} | {mib:.0f} | {T * D * 8 / 2**20:,.0f} |")
+    out += ["", "### Requirements", "", "| ratio | measured |", "|---|---:|"]
     out += [f"| {name} | {value:.2f} |" for name, value in checks]
     report = "\n".join(out)
     print(report)
