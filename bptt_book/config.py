@@ -167,6 +167,13 @@ def load(name, directory=None):
     """Read ``conf/<name>.toml``, check every key, and return ``{table: settings}``.
 
     The result is read-only.  ``directory`` reads another folder (the tests use this).
+
+    Raises
+    ------
+    ConfigError
+        (a ``ValueError``) for an unknown settings name, a missing file, invalid TOML, an
+        unknown or missing table or key, or a value that breaks its rule; the message
+        names the file, the table and the key.
     """
     if name not in SCHEMAS:
         raise ConfigError(f"unknown settings file {name!r}; known: {sorted(SCHEMAS)}")

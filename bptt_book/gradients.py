@@ -22,6 +22,15 @@ def bptt(params, x, y, *, truncate=None, activation="tanh"):
     and no further; with ``K >= T - 1`` nothing is cut and the result is exact.  ``x`` and
     ``y`` may be (B, T) batches; the gradient is then that of the loss summed over the batch.
     Returns :class:`~bptt_book.Params` ``(dU, dV, dW)`` in the parameters' precision.
+    Nothing passed in is modified.
+
+    Raises
+    ------
+    TypeError
+        As :func:`~bptt_book.forward`, and for a ``truncate`` that is not None or an integer
+        (booleans included).
+    ValueError
+        As :func:`~bptt_book.loss`, and for a negative ``truncate``.
 
     >>> import numpy as np
     >>> import bptt_book as bb
@@ -101,6 +110,13 @@ def gradient_check(params, x, y, *, truncate=None, activation="tanh", h=1e-4,
     (``seed``), which keeps the check affordable at the tutorial's sizes.  A truncated
     gradient is not the gradient of the loss, so with ``truncate=K < T - 1`` expect a
     failure: that is the bias of truncation, measured.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`bptt`; also for an ``h`` or ``threshold`` that is not a positive finite
+        number, or ``entries`` that is not a positive integer.  NaN or infinite parameters
+        anywhere raise ``ValueError`` here (every entry is perturbed).
 
     >>> import bptt_book as bb
     >>> p = bb.init_params(100, 10, seed=10)

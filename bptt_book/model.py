@@ -38,6 +38,14 @@ def init_params(word_dim, hidden_dim, *, seed=None):
 
     Drawn in the order U, V, W from ``numpy.random.default_rng(seed)``, in float64.
 
+    Raises
+    ------
+    TypeError
+        ``word_dim`` or ``hidden_dim`` is not an integer, or ``seed`` is neither None nor
+        an integer.
+    ValueError
+        A size is below 1, or ``seed`` is negative.
+
     >>> import bptt_book as bb
     >>> p = bb.init_params(8000, 100, seed=0)
     >>> p.U.shape, p.V.shape, p.W.shape
@@ -161,6 +169,16 @@ def forward(params, x, *, activation="tanh"):
     outputs ŷ_t (the tutorial's name ``o``; the book keeps ``o_t = V s_t`` for the logits).
     A (B, T) batch of sequences gives (B, T, H) and (B, T, D).
 
+    Raises
+    ------
+    TypeError
+        ``params`` is not three real arrays; ``x`` does not hold integers; ``activation``
+        is not a string.
+    ValueError
+        Shapes of U, V, W do not fit together; ``x`` is empty, of the wrong rank, or has an
+        id outside [0, D); W, a used column of U, or V holds NaN or infinity; an unknown
+        ``activation``.
+
     >>> import numpy as np
     >>> import bptt_book as bb
     >>> p = bb.init_params(10, 4, seed=1)
@@ -181,7 +199,9 @@ def forward(params, x, *, activation="tanh"):
 def loss(params, x, y, *, activation="tanh"):
     """The summed cross-entropy ``sum_t -log yhat_t[y_t]`` (over a batch too), as a float.
 
-    Computed with log-sum-exp, so large logits give a finite loss.  An untrained model
+    Computed with log-sum-exp, so large logits give a finite loss.  Raises what
+    :func:`forward` raises, and ``ValueError`` when ``x`` and ``y`` differ in shape or a
+    label is outside [0, D).  An untrained model
     predicts about uniformly, so its loss per word is near ``log D``:
 
     >>> import numpy as np

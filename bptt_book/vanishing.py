@@ -23,6 +23,7 @@ def activation_bound(name):
     """``gamma = max_z f'(z)`` as an exact SymPy number: 1 (tanh), 1/4 (sigmoid), 1 (relu).
 
     Derived by :func:`bptt_book.derivation.bounds.activation_bound` (this imports SymPy).
+    Raises ``TypeError``/``ValueError`` for an activation that is not one of the names.
 
     >>> import bptt_book as bb
     >>> bb.activation_bound("sigmoid")
@@ -60,6 +61,14 @@ def jacobian(params, x, t, k, *, activation="tanh"):
 
     ``0 <= k <= t < T``; ``k == t`` gives the identity.
 
+    Raises
+    ------
+    TypeError
+        ``t`` or ``k`` is not an integer; or as :func:`~bptt_book.forward`.
+    ValueError
+        ``k`` or ``t`` out of range; ``x`` is a batch rather than one sequence; or as
+        :func:`~bptt_book.forward`.
+
     >>> import numpy as np
     >>> import bptt_book as bb
     >>> p = bb.init_params(10, 4, seed=0)
@@ -89,7 +98,7 @@ class JacobianNorms(NamedTuple):
 
 def jacobian_norms(params, x, t=None, *, activation="tanh"):
     """The 2-norms of ``ds_t/ds_k`` for every ``k <= t`` (default ``t = T - 1``), with the
-    bound ``(gamma sigma_max(W)) ** (t - k)`` beside them.
+    bound ``(gamma sigma_max(W)) ** (t - k)`` beside them.  Raises as :func:`jacobian`.
 
     >>> import bptt_book as bb
     >>> p = bb.init_params(10, 4, seed=0)
@@ -118,7 +127,8 @@ def gradient_contributions(params, x, y, t=None, *, activation="tanh"):
 
     Entry ``d`` is the Frobenius norm of ``delta_k^(t) s_{k-1}^T`` with ``k = t - d``: the
     part of the output-``t`` gradient that reached back ``d`` steps (zero at ``k = 0``,
-    where ``s_{-1} = 0``).  Their sum (as matrices) is ``dE_t/dW``.
+    where ``s_{-1} = 0``).  Their sum (as matrices) is ``dE_t/dW``.  Raises as
+    :func:`jacobian` and, for ``y``, as :func:`~bptt_book.loss`.
 
     >>> import bptt_book as bb
     >>> p = bb.init_params(10, 4, seed=0)
@@ -146,7 +156,10 @@ def gradient_contributions(params, x, y, t=None, *, activation="tanh"):
 
 
 def global_norm(grads):
-    """``sqrt(||dU||^2 + ||dV||^2 + ||dW||^2)``, computed without overflow, as a float."""
+    """``sqrt(||dU||^2 + ||dV||^2 + ||dW||^2)``, computed without overflow, as a float.
+
+    NaN if an entry is NaN, infinity if one is infinite; ``TypeError`` for non-numeric
+    arrays."""
     arrays = [np.asarray(g) for g in grads]
     if not all(np.issubdtype(a.dtype, np.number) for a in arrays):
         raise TypeError("grads must hold numeric arrays")
@@ -163,7 +176,15 @@ def clip_gradients(grads, threshold):
     if ``||g|| >= threshold``, rescale every gradient by ``threshold / ||g||``.
 
     Returns new arrays (:class:`~bptt_book.Params`); the direction is kept, only the length
-    is capped.  Gradients with NaN or infinite entries cannot be rescaled: ``ValueError``.
+    is capped.
+
+    Raises
+    ------
+    TypeError
+        ``threshold`` is not a number; ``grads`` is not a tuple of three arrays.
+    ValueError
+        ``threshold`` is not positive and finite; the gradients hold NaN or infinity
+        (their length is then undefined, so no rescaling can help).
 
     >>> import numpy as np
     >>> import bptt_book as bb
