@@ -24,14 +24,6 @@ def bptt(params, x, y, *, truncate=None, activation="tanh"):
     Returns :class:`~bptt_book.Params` ``(dU, dV, dW)`` in the parameters' precision.
     Nothing passed in is modified.
 
-    Raises
-    ------
-    TypeError
-        As :func:`~bptt_book.forward`, and for a ``truncate`` that is not None or an integer
-        (booleans included).
-    ValueError
-        As :func:`~bptt_book.loss`, and for a negative ``truncate``.
-
     >>> import numpy as np
     >>> import bptt_book as bb
     >>> p = bb.init_params(100, 10, seed=10)
@@ -43,6 +35,14 @@ def bptt(params, x, y, *, truncate=None, activation="tanh"):
 
     >>> np.flatnonzero(np.abs(dU).sum(axis=0)).tolist()
     [0, 1, 2, 3]
+
+    Raises
+    ------
+    TypeError
+        As :func:`~bptt_book.forward`, and for a ``truncate`` that is not None or an integer
+        (booleans included).
+    ValueError
+        As :func:`~bptt_book.loss`, and for a negative ``truncate``.
     """
     K = _checks.truncate(truncate)
     p, x2, y2, _, f, fprime = prepare(params, x, y, activation)
@@ -111,18 +111,18 @@ def gradient_check(params, x, y, *, truncate=None, activation="tanh", h=1e-4,
     gradient is not the gradient of the loss, so with ``truncate=K < T - 1`` expect a
     failure: that is the bias of truncation, measured.
 
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(100, 10, seed=10)
+    >>> result = bb.gradient_check(p, [0, 1, 2, 3], [1, 2, 3, 4])
+    >>> result.passed, result.checked["U"], result.both_zero["U"]
+    (True, 1000, 960)
+
     Raises
     ------
     TypeError, ValueError
         As :func:`bptt`; also for an ``h`` or ``threshold`` that is not a positive finite
         number, or ``entries`` that is not a positive integer.  NaN or infinite parameters
         anywhere raise ``ValueError`` here (every entry is perturbed).
-
-    >>> import bptt_book as bb
-    >>> p = bb.init_params(100, 10, seed=10)
-    >>> result = bb.gradient_check(p, [0, 1, 2, 3], [1, 2, 3, 4])
-    >>> result.passed, result.checked["U"], result.both_zero["U"]
-    (True, 1000, 960)
     """
     h = _checks.positive_number(h, "h")
     threshold = _checks.positive_number(threshold, "threshold")

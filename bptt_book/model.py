@@ -38,6 +38,13 @@ def init_params(word_dim, hidden_dim, *, seed=None):
 
     Drawn in the order U, V, W from ``numpy.random.default_rng(seed)``, in float64.
 
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(8000, 100, seed=0)
+    >>> p.U.shape, p.V.shape, p.W.shape
+    ((100, 8000), (8000, 100), (100, 100))
+    >>> bool(abs(p.U).max() <= 1 / 8000 ** 0.5)
+    True
+
     Raises
     ------
     TypeError
@@ -45,13 +52,6 @@ def init_params(word_dim, hidden_dim, *, seed=None):
         an integer.
     ValueError
         A size is below 1, or ``seed`` is negative.
-
-    >>> import bptt_book as bb
-    >>> p = bb.init_params(8000, 100, seed=0)
-    >>> p.U.shape, p.V.shape, p.W.shape
-    ((100, 8000), (8000, 100), (100, 100))
-    >>> bool(abs(p.U).max() <= 1 / 8000 ** 0.5)
-    True
     """
     D = _checks.size(word_dim, "word_dim")
     H = _checks.size(hidden_dim, "hidden_dim")
@@ -169,6 +169,15 @@ def forward(params, x, *, activation="tanh"):
     outputs ŷ_t (the tutorial's name ``o``; the book keeps ``o_t = V s_t`` for the logits).
     A (B, T) batch of sequences gives (B, T, H) and (B, T, D).
 
+    >>> import numpy as np
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(10, 4, seed=1)
+    >>> s, o = bb.forward(p, [3, 1, 4, 1])
+    >>> s.shape, o.shape
+    ((4, 4), (4, 10))
+    >>> np.allclose(o.sum(axis=1), 1)
+    True
+
     Raises
     ------
     TypeError
@@ -178,15 +187,6 @@ def forward(params, x, *, activation="tanh"):
         Shapes of U, V, W do not fit together; ``x`` is empty, of the wrong rank, or has an
         id outside [0, D); W, a used column of U, or V holds NaN or infinity; an unknown
         ``activation``.
-
-    >>> import numpy as np
-    >>> import bptt_book as bb
-    >>> p = bb.init_params(10, 4, seed=1)
-    >>> s, o = bb.forward(p, [3, 1, 4, 1])
-    >>> s.shape, o.shape
-    ((4, 4), (4, 10))
-    >>> np.allclose(o.sum(axis=1), 1)
-    True
     """
     p, x2, _, single, f, _ = prepare(params, x, activation=activation)
     S = generated.hidden_states(p.U, p.W, x2, f)

@@ -61,14 +61,6 @@ def jacobian(params, x, t, k, *, activation="tanh"):
 
     ``0 <= k <= t < T``; ``k == t`` gives the identity.
 
-    Raises
-    ------
-    TypeError
-        ``t`` or ``k`` is not an integer; or as :func:`~bptt_book.forward`.
-    ValueError
-        ``k`` or ``t`` out of range; ``x`` is a batch rather than one sequence; or as
-        :func:`~bptt_book.forward`.
-
     >>> import numpy as np
     >>> import bptt_book as bb
     >>> p = bb.init_params(10, 4, seed=0)
@@ -76,6 +68,14 @@ def jacobian(params, x, t, k, *, activation="tanh"):
     >>> s, _ = bb.forward(p, [1, 2, 3])
     >>> bool(np.allclose(J, np.diag(1 - s[2] ** 2) @ p.W))
     True
+
+    Raises
+    ------
+    TypeError
+        ``t`` or ``k`` is not an integer; or as :func:`~bptt_book.forward`.
+    ValueError
+        ``k`` or ``t`` out of range; ``x`` is a batch rather than one sequence; or as
+        :func:`~bptt_book.forward`.
     """
     p, S, F = _states_and_slopes(params, x, activation)
     T = len(S)
@@ -178,14 +178,6 @@ def clip_gradients(grads, threshold):
     Returns new arrays (:class:`~bptt_book.Params`); the direction is kept, only the length
     is capped.
 
-    Raises
-    ------
-    TypeError
-        ``threshold`` is not a number; ``grads`` is not a tuple of three arrays.
-    ValueError
-        ``threshold`` is not positive and finite; the gradients hold NaN or infinity
-        (their length is then undefined, so no rescaling can help).
-
     >>> import numpy as np
     >>> import bptt_book as bb
     >>> g = bb.Params(np.full((2, 3), 3.0), np.zeros((3, 2)), np.full((2, 2), 4.0))
@@ -193,6 +185,14 @@ def clip_gradients(grads, threshold):
     10.86278
     >>> round(bb.global_norm(bb.clip_gradients(g, 1.0)), 6)
     1.0
+
+    Raises
+    ------
+    TypeError
+        ``threshold`` is not a number; ``grads`` is not a tuple of three arrays.
+    ValueError
+        ``threshold`` is not positive and finite; the gradients hold NaN or infinity
+        (their length is then undefined, so no rescaling can help).
     """
     threshold = _checks.positive_number(threshold, "threshold")
     if not isinstance(grads, tuple) or len(grads) != 3:

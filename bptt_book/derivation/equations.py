@@ -1,9 +1,10 @@
 """The book's equations, each typeset from the SymPy object the generator prints.
 
-A chapter writes ```` ```{derived} delta ```` (a directive defined in ``docs/conf.py``) and
-gets ``\\delta_t = ...`` typeset from :func:`~bptt_book.derivation.recurrence.delta_recurrence`
--- the very expression printed into :mod:`bptt_book.generated`.  So the book and the code
-cannot drift apart: change the derivation and both change.
+A chapter opens a ``derived`` directive (defined in ``docs/conf.py``) with the name
+``delta`` and gets ``\\delta_t = ...`` typeset from
+:func:`~bptt_book.derivation.recurrence.delta_recurrence` -- the very expression printed
+into :mod:`bptt_book.generated`.  So the book and the code cannot drift apart: change
+the derivation and both change.
 
 >>> from bptt_book.derivation.equations import equation
 >>> print(equation("ds_dsprev"))
