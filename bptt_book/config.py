@@ -40,7 +40,7 @@ def _ints(low):
 
 def _one_of(choices):
     def rule(v):
-        if v not in choices:
+        if not isinstance(v, str) or v not in choices:
             return f"one of {sorted(choices)}"
     return rule
 

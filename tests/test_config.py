@@ -32,6 +32,7 @@ GOOD = 'word_dim = 10\nhidden_dim = 3\nbptt_truncate = 2\nactivation = "tanh"\ns
         ("[m]\n" + GOOD.replace("word_dim = 10", "word_dim = 0"), r"\[m\] word_dim must be"),
         ("[m]\n" + GOOD.replace("word_dim = 10", 'word_dim = "10"'), "word_dim must be"),
         ("[m]\n" + GOOD.replace('"tanh"', '"swish"'), "activation must be one of"),
+        ("[m]\n" + GOOD.replace('"tanh"', '["tanh"]'), "activation must be one of"),
         ("[m]\n" + GOOD.replace("seed = 0\n", ""), "missing key 'seed'"),
         ("[m]\n" + GOOD + "colour = 3\n", "unknown key 'colour'"),
         ("[m]\n" + GOOD + "x = [1, 2]\ny = [1]\n", "same length"),
