@@ -161,6 +161,9 @@ html_theme_options = {
     "use_repository_button": False,
     "navigation_with_keys": False,
 }
+# Without a mode the theme's script logs "Got invalid theme mode" as an error on every page
+# (tests/browser checks the console); "auto" is what it falls back to anyway.
+html_context = {"default_mode": "auto"}
 
 # -- Offline MathJax -----------------------------------------------------------------------------
 
@@ -229,6 +232,158 @@ def _copy_mathjax(app, exception) -> None:
     target.mkdir(parents=True, exist_ok=True)
     source = _mathjax_source()
     shutil.copyfile(source, target / source.name)
+
+
+# -- EPUB ----------------------------------------------------------------------------------------
+
+# ``sphinx-build -b epub docs docs/_build/epub`` (run by ``tox -e docs``) writes the book as one
+# file, docs/_build/epub/bptt-book.epub, with the same chapters, equations and figures as the HTML.
+# E-readers do not run MathJax, so the EPUB carries its equations as MathML (EPUB 3 readers display
+# it natively): a math renderer used by the EPUB builder only converts each equation's TeX with
+# the pure-Python ``latex2mathml``. The HTML keeps MathJax.
+import re  # noqa: E402
+from html import escape as _escape  # noqa: E402
+from urllib.parse import quote  # noqa: E402
+
+from sphinx.util import logging as sphinx_logging  # noqa: E402
+from sphinx.util.math import get_node_equation_number  # noqa: E402
+
+epub_title = project
+epub_author = author
+epub_publisher = author
+epub_contributor = author
+epub_copyright = copyright
+epub_description = (
+    "Backpropagation through time and the vanishing-gradient problem for a simple recurrent "
+    "network, with gradients derived by SymPy and computed by the generated NumPy code."
+)
+epub_identifier = "bptt_book"
+epub_scheme = "project"
+epub_uid = "bptt_book"
+epub_basename = "bptt-book"
+epub_theme = "epub"
+epub_show_urls = "no"
+epub_use_index = False
+epub_exclude_files = ["search.html"]
+# With a second math renderer registered Sphinx no longer picks one by itself: name them.
+html_math_renderer = "mathjax"
+epub_math_renderer = "mathml"
+
+_MATHML_ENVIRONMENTS = re.compile(
+    r"\\(begin|end)\{(equation|align|aligned|gather|gathered|multline|flalign)\*?\}"
+)
+_MATHML_DROP = re.compile(r"\\(label\{[^}]*\}|nonumber\b|notag\b)")
+
+
+def _tex_for_mathml(tex: str) -> str:
+    """Rewrite display TeX into the subset ``latex2mathml`` turns into tables: every multi-line
+    environment (and MathJax's implicit one for ``\\``-separated lines) becomes ``split``."""
+    tex = _MATHML_DROP.sub("", tex)
+    lines = [part.strip() for part in tex.split("\n\n") if part.strip()]
+    tex = r" \\ ".join(lines)
+
+    def env(match: re.Match) -> str:
+        if match.group(2) == "equation":
+            return ""
+        return rf"\{match.group(1)}{{split}}"
+
+    tex = _MATHML_ENVIRONMENTS.sub(env, tex)
+    if r"\\" in tex and r"\begin{split}" not in tex:
+        tex = rf"\begin{{split}}{tex}\end{{split}}"
+    return tex
+
+
+def _mathml(translator, node, display: str) -> str:
+    """MathML for ``node``'s TeX, or the TeX itself (with a warning) if it cannot be converted."""
+    import xml.etree.ElementTree as ElementTree
+
+    from latex2mathml.converter import convert
+
+    tex = node.astext()
+    try:
+        source = _tex_for_mathml(tex) if display == "block" else tex
+        markup = convert(source, display=display)
+        markup = markup.replace('"negativethinmathspace"', '"-0.1667em"')
+        ElementTree.fromstring(markup)  # the XHTML of an EPUB must stay well-formed
+    except Exception as exc:  # noqa: BLE001 - any failure falls back to the TeX source
+        logger = sphinx_logging.getLogger(__name__)
+        logger.warning(
+            "EPUB: cannot write this equation as MathML (%s), it is shown as TeX: %s",
+            exc,
+            tex,
+            location=node,
+            type="epub",
+            subtype="mathml",
+        )
+        return f'<code class="math-tex">{translator.encode(tex)}</code>'
+    return markup
+
+
+def _mathml_inline(self, node) -> None:
+    self.body.append(self.starttag(node, "span", "", CLASS="math"))
+    self.body.append(_mathml(self, node, "inline") + "</span>")
+    raise nodes.SkipNode
+
+
+def _mathml_block(self, node) -> None:
+    self.body.append(self.starttag(node, "div", CLASS="math"))
+    if node["number"]:
+        number = get_node_equation_number(self, node)
+        self.body.append(f'<span class="eqno">({number})</span>')
+    self.body.append(_mathml(self, node, "block") + "</div>\n")
+    raise nodes.SkipNode
+
+
+def _epub_content(app) -> None:
+    """Two fixes to the EPUB's content.opf, made before the book is zipped.
+
+    * Plain ``sphinx-build -b epub docs OUT`` keeps its doctrees in ``OUT/.doctrees``, and the EPUB
+      builder would list (and warn about) every file it finds there: leave them out, and leave out
+      the plot directive's working copies in ``OUT/plot_directive`` (pages use ``_images/``).
+    * EPUB 3 wants ``properties="mathml"`` on each page that holds MathML; Sphinx's template has
+      no slot for it, so add it to the written file.
+    """
+    builder = app.builder
+    if builder.name != "epub":
+        return
+    if importlib.util.find_spec("latex2mathml") is None:
+        raise ConfigError(
+            "The EPUB edition writes its equations as MathML with the package 'latex2mathml', "
+            "which is not installed. Install it with:  pip install latex2mathml"
+        )
+    build_content = builder.build_content
+
+    def build_content_with_mathml() -> None:
+        outdir, doctrees = Path(builder.outdir), Path(builder.doctreedir)
+        unused = [path for path in (outdir / "plot_directive").rglob("*") if path.is_file()]
+        if doctrees.is_relative_to(outdir):
+            unused += [path for path in doctrees.rglob("*") if path.is_file()]
+        app.config.epub_exclude_files = list(app.config.epub_exclude_files) + [
+            path.relative_to(outdir).as_posix() for path in unused
+        ]
+        build_content()
+        opf = Path(builder.outdir) / "content.opf"
+        text = opf.read_text(encoding="utf-8")
+        for page in builder.files:
+            if page.endswith(builder.out_suffix) and "<math " in (
+                Path(builder.outdir) / page
+            ).read_text(encoding="utf-8"):
+                href = _escape(quote(page))
+                text = text.replace(
+                    f'href="{href}" media-type="application/xhtml+xml" />',
+                    f'href="{href}" media-type="application/xhtml+xml" properties="mathml" />',
+                )
+        opf.write_text(text, encoding="utf-8")
+
+    builder.build_content = build_content_with_mathml
+
+
+def _setup_epub(app) -> None:
+    app.add_config_value("epub_math_renderer", None, "env", types=frozenset({str}))
+    app.add_html_math_renderer(
+        "mathml", inline_renderers=(_mathml_inline, None), block_renderers=(_mathml_block, None)
+    )
+    app.connect("builder-inited", _epub_content)
 
 
 # -- Re-exported names -----------------------------------------------------------------------------
@@ -342,6 +497,7 @@ class DerivedEquation(MathDirective):
 
 
 def setup(app):
+    _setup_epub(app)
     app.add_directive("derived", DerivedEquation)
     app.connect("builder-inited", _remember_builder)
     app.add_transform(_OnePlotFigure)
