@@ -56,6 +56,43 @@ def _gradcheck(args):
     return 0 if result.passed else 1
 
 
+def _experiment(args):
+    from . import experiments
+
+    if args.list:
+        for name, entry in experiments.EXPERIMENTS.items():
+            print(f"{name:<14} {entry['about']}")
+        return 0
+    if not args.name:
+        print("name an experiment; `python -m bptt_book experiment --list` lists them",
+              file=sys.stderr)
+        return 2
+    if args.name not in experiments.EXPERIMENTS:
+        print(f"no experiment {args.name!r}; known: {', '.join(experiments.EXPERIMENTS)}",
+              file=sys.stderr)
+        return 2
+    size = "quick" if args.quick else args.size
+    print(f"experiment {args.name} ({size} settings from conf/experiments.toml)",
+          file=sys.stderr, flush=True)
+    cached = not args.no_cache and experiments.cache_path(args.name, size).exists()
+    result = experiments.run(args.name, size=size, cache=not args.no_cache,
+                             progress=experiments.main_progress, verbose=args.verbose)
+    print(experiments.table(result))
+    print(f"{result.seconds:.1f} s of computing"
+          + (f", read from {experiments.cache_path(args.name, size)}" if cached else ""))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = args.out or f"{args.name}.png"
+    fig = experiments.plot(result)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    print(f"wrote {out}")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m bptt_book",
@@ -79,6 +116,27 @@ def build_parser():
     check.add_argument("--entries", type=int, default=None,
                        help="check this many random entries of each parameter (default: all)")
     check.set_defaults(run=_gradcheck)
+    exp = sub.add_parser(
+        "experiment",
+        help="run an experiment of chapter 7 and draw its figure",
+        description="Train the networks of one experiment of chapter 7 with the settings "
+        "of conf/experiments.toml, print its numbers and write its figure. A line per "
+        "training run goes to stderr. Results are cached in ~/.cache/bptt_book (or "
+        "$BPTT_BOOK_CACHE), keyed on the settings and the code.",
+    )
+    exp.add_argument("name", nargs="?", help="the experiment (see --list)")
+    exp.add_argument("--list", action="store_true", help="list the experiments")
+    exp.add_argument("--quick", action="store_true",
+                     help="the quick settings of the tests (seconds)")
+    exp.add_argument("--size", choices=["quick", "book", "full"], default="full",
+                     help="which settings: quick, book (the book's figure) or full "
+                     "(default)")
+    exp.add_argument("--out", metavar="FIG.png", help="where to write the figure "
+                     "(default: NAME.png)")
+    exp.add_argument("--no-cache", action="store_true", help="run even if a cached "
+                     "result exists (and do not store one)")
+    exp.add_argument("--verbose", action="store_true", help="also print a line per epoch")
+    exp.set_defaults(run=_experiment)
     return parser
 
 

@@ -123,10 +123,106 @@ _VANISHING = {
     },
 }
 
+# conf/experiments.toml: the training experiments of chapter 7 (bptt_book.experiments).
+# A table may carry [NAME.quick] and [NAME.book] sub-tables that override some of its keys
+# (checked by the same rules); a training table's [NAME.methods.M] sub-tables describe
+# methods, each a label and the settings it changes.
+def _experiment_rules():
+    def share(v):
+        if _number(v) or not 0 < v <= 1:
+            return "a number in (0, 1]"
+
+    def non_negative(v):
+        if _number(v) or not 0 <= v < float("inf"):
+            return "a non-negative finite number"
+
+    def numbers(v):
+        if (not isinstance(v, list) or not v
+                or any(_number(i) or not abs(i) < float("inf") for i in v)):
+            return "a non-empty list of finite numbers"
+
+    def nested(schema, what, *, required=True):
+        def rule(v):
+            if not isinstance(v, dict):
+                return f"a table of {what}"
+            for key, value in v.items():
+                if key not in schema:
+                    return f"a table of {what} with keys from {sorted(schema)} (not {key!r})"
+                problem = schema[key][0](value)
+                if problem:
+                    return f"a table of {what} whose {key} is {problem} (not {value!r})"
+            missing = [k for k, (_, needed) in schema.items() if needed and k not in v]
+            if required and missing:
+                return f"a table of {what} with {missing[0]!r}"
+        return rule
+
+    method = {
+        "label": (_text, True),
+        "activation": (_one_of(set(ACTIVATIONS)), False),
+        "init": (_one_of({"tutorial", "orthogonal", "identity"}), False),
+        "scale": (_positive, False),
+        "input_scale": (_positive, False),
+        "clip": (_positive, False),
+        "omega_weight": (non_negative, False),
+        "learning_rate": (_positive, False),
+        "class_inputs": (_one_of({"random", "zero"}), False),
+    }
+    one_method = nested(method, "method settings")
+
+    def methods(v):
+        if not isinstance(v, dict) or not v:
+            return "a non-empty table of methods, one sub-table each"
+        for name, m in v.items():
+            problem = one_method(m)
+            if problem:
+                return f"a table of methods; [methods.{name}] must be {problem}"
+
+    training = {
+        "task": (_one_of({"recall", "agreement"}), True),
+        "lengths": (_ints(1), True),
+        "truncations": (_ints(0), False),
+        "runs": (_int(1), True),
+        "seed": (_int(0), True),
+        "classes": (_int(2), False),
+        "distractors": (_int(1), False),
+        "hidden_dim": (_int(1), True),
+        "train_size": (_int(1), True),
+        "test_size": (_int(1), True),
+        "batch_size": (_int(1), True),
+        "epochs": (_int(1), True),
+        "learning_rate": (_positive, True),
+        "success": (share, True),
+        "methods": (methods, True),
+    }
+    gru_jacobian = {
+        "word_dim": (_int(2), True),
+        "hidden_dim": (_int(1), True),
+        "length": (_int(2), True),
+        "seed": (_int(0), True),
+        "update_biases": (numbers, True),
+    }
+
+    def sized(schema):
+        sizes = {size: (nested(schema, f"{size} overrides", required=False), False)
+                 for size in ("quick", "book")}
+        return {**schema, **sizes}
+
+    return {
+        "recall_length": sized(training),
+        "truncation": sized(training),
+        "remedies": sized(training),
+        "agreement": sized(training),
+        "gru_jacobian": sized(gru_jacobian),
+    }
+
+
+_EXPERIMENTS = _experiment_rules()
+
 #: file name -> table name (or "*" for any table) -> key -> (rule, required)
 SCHEMAS = {
     "models": {"*": _MODEL},
     "vanishing": _VANISHING,
+    "experiments": _EXPERIMENTS,
     "figures": {
         "untrained_loss": {
             "word_dims": (_ints(2), True),

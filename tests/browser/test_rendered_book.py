@@ -43,7 +43,11 @@ CHAPTER_5 = "chapters/05-vanishing-gradients"
 PAGES = ["index", "preface"] + [
     f"chapters/{source.stem}" for source in sorted((DOCS / "chapters").glob("*.md"))
 ]
-PAGES += [name for name in ("glossary", "answers", "references", "api") if (DOCS / f"{name}.md").is_file()]
+PAGES += [
+    name
+    for name in ("glossary", "answers", "references", "api")
+    if (DOCS / f"{name}.md").is_file()
+]
 
 # TeX that must not be visible in a page's text once MathJax has run (code is not looked at).
 RAW_TEX = re.compile(
