@@ -10,5 +10,10 @@ The pipeline reads top to bottom, one module a stage:
 - :mod:`~bptt_book.derivation.recurrence` -- the BPTT recurrence, composed by the chain rule;
 - :mod:`~bptt_book.derivation.unrolled` -- the exact proof against the unrolled loss;
 - :mod:`~bptt_book.derivation.printer` -- NumPy and LaTeX printers;
-- :mod:`~bptt_book.derivation.generate` -- writes the generated module.
+- :mod:`~bptt_book.derivation.generate` -- writes the generated module;
+- :mod:`~bptt_book.derivation.equations` -- the book's equations, typeset from the above.
+
+Two more derivations serve single chapters: :mod:`~bptt_book.derivation.bounds` (the
+largest slope of each activation, chapter 5) and :mod:`~bptt_book.derivation.gru` (a GRU's
+step Jacobian, chapter 7).
 """
