@@ -50,8 +50,24 @@ def _count(n, name):
     return int(n)
 
 
+def _blank_but_last(x, answer):
+    """Sequences whose targets are BLANK everywhere but the last step, which is ``answer``."""
+    y = np.full_like(x, BLANK)
+    y[:, -1] = answer
+    return Sequences(x, y, answer)
+
+
+class _Shown:
+    """Text of a sequence for the tasks below (each has a ``words`` tuple)."""
+
+    def show(self, x, y=None):
+        """One sequence as text, with its answer after an arrow when ``y`` is given."""
+        text = " ".join(self.words[i] for i in x)
+        return text if y is None else f"{text}  ->  {self.words[y[-1]]}"
+
+
 @dataclass(frozen=True)
-class Recall:
+class Recall(_Shown):
     """Recall the first token after ``length`` steps: ``c d_1 ... d_{L-1} ?  ->  c``.
 
     The first token ``c`` is one of ``classes`` signal tokens; it is followed by
@@ -105,14 +121,7 @@ class Recall:
         x[:, 0] = answer
         x[:, 1:-1] = 1 + self.classes + rng.integers(0, self.distractors, (n, self.length - 1))
         x[:, -1] = self.query
-        y = np.full_like(x, BLANK)
-        y[:, -1] = answer
-        return Sequences(x, y, answer)
-
-    def show(self, x, y=None):
-        """One sequence as text, with its answer after an arrow when ``y`` is given."""
-        text = " ".join(self.words[i] for i in x)
-        return text if y is None else f"{text}  ->  {self.words[y[-1]]}"
+        return _blank_but_last(x, answer)
 
 
 # ------------------------------------------------------------------------------- agreement
@@ -145,7 +154,7 @@ class Lexicon:
 
 
 @dataclass(frozen=True)
-class Agreement:
+class Agreement(_Shown):
     """Subject-verb agreement across a relative clause of exactly ``length`` words.
 
     A sentence is ``the SUBJECT who VERB NP (PREP NP)* ? -> is|are``: the subject is
@@ -228,14 +237,7 @@ class Agreement:
             words, plural = self.sentence(rng)
             x[i] = [self.ids[w] for w in words]
             answer[i] = self.ids[self.lexicon.main_verb[int(plural)]]
-        y = np.full_like(x, BLANK)
-        y[:, -1] = answer
-        return Sequences(x, y, answer)
-
-    def show(self, x, y=None):
-        """One sentence as text, with its verb after an arrow when ``y`` is given."""
-        text = " ".join(self.words[i] for i in x)
-        return text if y is None else f"{text}  ->  {self.words[y[-1]]}"
+        return _blank_but_last(x, answer)
 
 
 #: name -> task class, for the settings files.
