@@ -57,17 +57,14 @@ def _blank_but_last(x, answer):
     return Sequences(x, y, answer)
 
 
-class _Shown:
-    """Text of a sequence for the tasks below (each has a ``words`` tuple)."""
-
-    def show(self, x, y=None):
-        """One sequence as text, with its answer after an arrow when ``y`` is given."""
-        text = " ".join(self.words[i] for i in x)
-        return text if y is None else f"{text}  ->  {self.words[y[-1]]}"
+def _as_text(words, x, y=None):
+    """One sequence as text, with its answer after an arrow when ``y`` is given."""
+    text = " ".join(words[i] for i in x)
+    return text if y is None else f"{text}  ->  {words[y[-1]]}"
 
 
 @dataclass(frozen=True)
-class Recall(_Shown):
+class Recall:
     """Recall the first token after ``length`` steps: ``c d_1 ... d_{L-1} ?  ->  c``.
 
     The first token ``c`` is one of ``classes`` signal tokens; it is followed by
@@ -123,6 +120,10 @@ class Recall(_Shown):
         x[:, -1] = self.query
         return _blank_but_last(x, answer)
 
+    def show(self, x, y=None):
+        """One sequence as text, with its answer after an arrow when ``y`` is given."""
+        return _as_text(self.words, x, y)
+
 
 # ------------------------------------------------------------------------------- agreement
 
@@ -154,7 +155,7 @@ class Lexicon:
 
 
 @dataclass(frozen=True)
-class Agreement(_Shown):
+class Agreement:
     """Subject-verb agreement across a relative clause of exactly ``length`` words.
 
     A sentence is ``the SUBJECT who VERB NP (PREP NP)* ? -> is|are``: the subject is
@@ -238,6 +239,10 @@ class Agreement(_Shown):
             x[i] = [self.ids[w] for w in words]
             answer[i] = self.ids[self.lexicon.main_verb[int(plural)]]
         return _blank_but_last(x, answer)
+
+    def show(self, x, y=None):
+        """One sentence as text, with its verb after an arrow when ``y`` is given."""
+        return _as_text(self.words, x, y)
 
 
 #: name -> task class, for the settings files.
