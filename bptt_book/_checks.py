@@ -25,7 +25,8 @@ def activation(name):
         ) from None
 
 
-def _as_real_matrix(value, name):
+def real_array(value, name):
+    """``value`` as an array of real numbers (floating or integer, not bool or complex)."""
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as error:
@@ -34,6 +35,12 @@ def _as_real_matrix(value, name):
         np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
     ) or array.dtype == np.bool_:
         raise TypeError(f"{name} must be a real floating-point array; got dtype {array.dtype}")
+    return array
+
+
+def real_matrix(value, name):
+    """``value`` as a 2-D array of real numbers."""
+    array = real_array(value, name)
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array; got shape {array.shape}")
     return array
@@ -50,7 +57,7 @@ def params(value):
     if not isinstance(value, tuple) or len(value) != 3:
         raise TypeError("params must be a Params (U, V, W) or a tuple of three arrays; "
                         f"got {type(value).__name__}")
-    U, V, W = (_as_real_matrix(a, n) for a, n in zip(value, ("U", "V", "W"), strict=True))
+    U, V, W = (real_matrix(a, n) for a, n in zip(value, ("U", "V", "W"), strict=True))
     H, D = U.shape
     if H < 1 or D < 1:
         raise ValueError(f"U must be (H, D) with H, D >= 1; got shape {U.shape}")
@@ -65,20 +72,27 @@ def params(value):
     return Params(U, V, W)
 
 
+class NonFinite(ValueError):
+    """NaN or infinity where the computation reads: in a parameter, or in the logits.
+
+    A ``ValueError`` like every other bad value; training catches this one alone, since it
+    is how diverging weights show up."""
+
+
 def finite_where_used(p, x):
     """``ValueError`` when W, or a column of U that the token ids ``x`` select, holds NaN
     or infinity.  (V is checked through the logits, which use every row of it.)"""
     if not np.isfinite(p.W).all():
-        raise ValueError("W contains NaN or infinite values")
+        raise NonFinite("W contains NaN or infinite values")
     if not np.isfinite(p.U.T[x]).all():
-        raise ValueError("U contains NaN or infinite values in the columns of the words in x")
+        raise NonFinite("U contains NaN or infinite values in the columns of the words in x")
 
 
 def finite_params(p):
     """Raise ``ValueError`` naming the first of U, V, W with a NaN or infinity."""
     for name, a in zip(("U", "V", "W"), p, strict=True):
         if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
+            raise NonFinite(f"{name} contains NaN or infinite values")
 
 
 def tokens(value, name, D):
@@ -154,3 +168,12 @@ def seed(value):
     if value < 0:
         raise ValueError(f"seed must be None or a non-negative integer; got {value}")
     return int(value)
+
+
+def non_negative_number(value, name):
+    """A finite number >= 0 (a weight that may be switched off with 0)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a non-negative number; got {value!r}")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative finite number; got {value}")
+    return float(value)

@@ -161,3 +161,12 @@ def step_jacobians(W, F):
     # J = DiagMatrix(fprime_t)*W
     J = F[..., :, None] * W
     return J
+
+
+#: gamma = max f' of each activation, from :mod:`bptt_book.derivation.bounds`: the factor in
+#: the bound ||ds_t/ds_k|| <= (gamma sigma_max(W)) ** (t - k).
+GAMMA = {
+    "tanh": 1,
+    "sigmoid": 1/4,
+    "relu": 1,
+}

@@ -120,9 +120,9 @@ def _row_max(o, V):
     top = o.max(axis=-1, keepdims=True)
     if not np.isfinite(top).all():
         if not np.isfinite(V).all():
-            raise ValueError("V contains NaN or infinite values")
-        raise ValueError("the logits V s_t overflowed: V or the hidden states are too large "
-                         "for the floating-point type")
+            raise _checks.NonFinite("V contains NaN or infinite values")
+        raise _checks.NonFinite("the logits V s_t overflowed: V or the hidden states are too "
+                                "large for the floating-point type")
     return top
 
 

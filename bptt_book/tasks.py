@@ -31,6 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _checks
+
 #: The token id that every position before the last has as its target ("nothing yet").
 BLANK = 0
 _DATA = Path(__file__).resolve().parent / "data"
@@ -112,7 +114,7 @@ class Recall:
     def sample(self, n, seed=None):
         """``n`` sequences of ``length + 1`` tokens, drawn from ``default_rng(seed)``."""
         n = _count(n, "n")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         answer = rng.integers(1, self.classes + 1, n)
         x = np.empty((n, self.length + 1), dtype=np.intp)
         x[:, 0] = answer
@@ -231,7 +233,7 @@ class Agreement:
     def sample(self, n, seed=None):
         """``n`` sentences of ``length + 3`` tokens, drawn from ``default_rng(seed)``."""
         n = _count(n, "n")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         x = np.empty((n, self.length + 3), dtype=np.intp)
         answer = np.empty(n, dtype=np.intp)
         for i in range(n):

@@ -170,7 +170,7 @@ def _mean_loss(params, x, y, activation):
     try:
         total = sum(loss(params, x[i : i + CHUNK], y[i : i + CHUNK], activation=activation)
                     for i in range(0, len(x), CHUNK))
-    except ValueError:  # the logits overflowed: the weights have blown up
+    except _checks.NonFinite:  # the weights have blown up
         return float("inf")
     return total / len(x)
 
@@ -200,6 +200,15 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
     y = np.asarray(y)
     if x.ndim != 2 or x.shape != y.shape:
         raise ValueError(f"x and y must be (N, T) arrays of one shape; got {x.shape}, {y.shape}")
+    # Every argument is checked here, once: during training a ValueError can then only mean
+    # that the weights diverged (NonFinite), and it is reported as such, never a bad input.
+    prepare(p, x, y, activation)
+    _checks.finite_params(p)
+    truncate = _checks.truncate(truncate)
+    omega_weight = _checks.non_negative_number(omega_weight, "omega_weight")
+    seed = _checks.seed(seed)
+    if until is not None:
+        until = _checks.non_negative_number(until, "until")
     epochs = _checks.size(epochs, "epochs")
     batch_size = _checks.size(batch_size, "batch_size")
     lr = _checks.positive_number(learning_rate, "learning_rate")
@@ -220,13 +229,13 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
             xb, yb = x[rows], y[rows]
             try:
                 g = bptt(p, xb, yb, truncate=truncate, activation=activation)
-            except ValueError:  # the logits overflowed
+                g = Params(*(a / len(rows) for a in g))
+                if omega_weight:
+                    _, dW = omega(p, xb, yb, activation=activation)
+                    g = g._replace(W=g.W + omega_weight * dW / len(rows))
+            except _checks.NonFinite:  # the weights have blown up
                 history.diverged = True
                 break
-            g = Params(*(a / len(rows) for a in g))
-            if omega_weight:
-                _, dW = omega(p, xb, yb, activation=activation)
-                g = g._replace(W=g.W + omega_weight * dW / len(rows))
             norm = global_norm(g)
             if not np.isfinite(norm):
                 history.diverged = True

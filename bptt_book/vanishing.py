@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks, generated
-from .model import Params, prepare
+from .model import Params, _probabilities, prepare
 
 
 def activation_bound(name):
@@ -36,8 +36,16 @@ def activation_bound(name):
 
 
 def spectral_norm(W):
-    """``sigma_max(W)``, the largest singular value of ``W`` (its 2-norm), as a float."""
-    return float(np.linalg.norm(np.asarray(W, dtype=float), 2))
+    """``sigma_max(W)``, the largest singular value of the square matrix ``W``, as a float.
+
+    ``TypeError`` for a non-numeric ``W``; ``ValueError`` for one that is not a square 2-D
+    matrix or holds NaN or infinity."""
+    W = _checks.real_matrix(W, "W")
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"W must be a square matrix; got shape {W.shape}")
+    if not np.isfinite(W).all():
+        raise _checks.NonFinite("W contains NaN or infinite values")
+    return float(np.linalg.norm(W.astype(float), 2))
 
 
 def _states_and_slopes(params, x, activation):
@@ -111,7 +119,7 @@ def jacobian_norms(params, x, t=None, *, activation="tanh"):
     p, S, F = _states_and_slopes(params, x, activation)
     T = len(S)
     t = T - 1 if t is None else _position(t, "t", 0, T - 1)
-    gamma = float(activation_bound(activation))
+    gamma = generated.GAMMA[activation]
     H = p.W.shape[0]
     J = np.eye(H, dtype=S.dtype)
     norms = [1.0]
@@ -140,9 +148,7 @@ def gradient_contributions(params, x, y, t=None, *, activation="tanh"):
     x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
     T = len(S)
     t = T - 1 if t is None else _position(t, "t", 0, T - 1)
-    o = S[t] @ p.V.T
-    e = np.exp(o - o.max())
-    e /= e.sum()
+    e = _probabilities(S[t : t + 1] @ p.V.T, p.V)[0]  # checks V through the logits
     e[y2[0, t]] -= 1  # dE_t/do_t = yhat_t - y_t
     delta = F[t] * (e @ p.V)  # delta_t^(t)
     out = np.zeros(t + 1)
@@ -160,9 +166,9 @@ def global_norm(grads):
 
     NaN if an entry is NaN, infinity if one is infinite; ``TypeError`` for non-numeric
     arrays."""
-    arrays = [np.asarray(g) for g in grads]
-    if not all(np.issubdtype(a.dtype, np.number) for a in arrays):
-        raise TypeError("grads must hold numeric arrays")
+    if not isinstance(grads, (tuple, list)) or not grads:
+        raise TypeError(f"grads must be a non-empty tuple of arrays; got {type(grads).__name__}")
+    arrays = [_checks.real_array(g, "grads").astype(float, copy=False) for g in grads]
     scale = max((float(np.max(np.abs(a))) if a.size else 0.0) for a in arrays)
     if not np.isfinite(scale):
         return float("nan") if any(np.isnan(a).any() for a in arrays) else float("inf")

@@ -88,6 +88,18 @@ CATALOGUE = {
                                     ["entries"]),
     "unknown activation bound": (lambda: bb.activation_bound("gelu"), ValueError,
                                  ["activation"]),
+    "NaN in V for contributions": (lambda: bb.gradient_contributions(nan_at("V", (0, 0)), X, Y),
+                                   ValueError, ["V", "NaN"]),
+    "spectral norm of a vector": (lambda: bb.spectral_norm([3.0, 4.0]), ValueError, ["W"]),
+    "spectral norm, not square": (lambda: bb.spectral_norm(np.ones((2, 3))), ValueError,
+                                  ["W", "square"]),
+    "spectral norm with NaN": (lambda: bb.spectral_norm(np.full((2, 2), np.nan)), ValueError,
+                               ["W", "NaN"]),
+    "spectral norm of text": (lambda: bb.spectral_norm("abc"), TypeError, ["W"]),
+    "complex gradients": (lambda: bb.global_norm((np.array([3j]), np.ones(1), np.ones(1))),
+                          TypeError, ["grads"]),
+    "empty gradients": (lambda: bb.global_norm(()), TypeError, ["grads"]),
+    "ragged gradients": (lambda: bb.global_norm(([[1.0], [1.0, 2.0]],)), TypeError, ["grads"]),
 }
 
 

@@ -183,3 +183,25 @@ def test_omega_weight_adds_its_gradient_to_the_step(recall):
     _, dW = omega(p, x, y)
     np.testing.assert_allclose(h.params.W, p.W - 0.2 * (g.W / 8 + 0.5 * dW / 8), rtol=1e-12)
     np.testing.assert_allclose(h.params.U, p.U - 0.2 * g.U / 8, rtol=1e-12)
+
+
+def test_bad_input_to_train_raises_instead_of_counting_as_divergence():
+    """A mistake in the data must not pass for a diverged run."""
+    p = bb.init_params(10, 4, seed=0)
+    x = np.zeros((3, 5), dtype=int)
+    y = np.ones((3, 5), dtype=int)
+    cases = [
+        (dict(x=x + 10), ValueError, "x"),  # token id outside [0, D)
+        (dict(activation="tanhh"), ValueError, "activation"),
+        (dict(truncate=-1), ValueError, "truncate"),
+        (dict(x=np.zeros((3, 0), int), y=np.zeros((3, 0), int)), ValueError, "empty"),
+        (dict(omega_weight=-1.0), ValueError, "omega_weight"),
+        (dict(omega_weight="a"), TypeError, "omega_weight"),
+        (dict(seed=-1), ValueError, "seed"),
+        (dict(until="a"), TypeError, "until"),
+        (dict(params=bb.Params(p.U, np.full_like(p.V, np.nan), p.W)), ValueError, "V"),
+    ]
+    for change, error, word in cases:
+        kwargs = dict(params=p, x=x, y=y, epochs=2, learning_rate=0.1) | change
+        with pytest.raises(error, match=word):
+            train(**kwargs)

@@ -168,3 +168,24 @@ def test_clip_gradients_rejects_nan():
 def test_jacobian_rejects_bad_positions(t, k, error):
     with pytest.raises(error, match="t|k"):
         bb.jacobian(bb.init_params(5, 2, seed=0), [0, 1, 2], t, k)
+
+
+def test_measuring_norms_never_imports_sympy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bptt_book as bb\n"
+        "p = bb.init_params(10, 3, seed=0)\n"
+        "bb.jacobian_norms(p, [1, 2, 3]); bb.gradient_contributions(p, [1, 2], [2, 3])\n"
+        "bb.spectral_norm(p.W); bb.clip_gradients(bb.bptt(p, [1, 2], [2, 3]), 1.0)\n"
+        "assert 'sympy' not in sys.modules, 'sympy was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_generated_gamma_is_the_derived_bound():
+    from bptt_book import generated
+
+    for name in ACTIVATIONS:
+        assert generated.GAMMA[name] == float(bb.activation_bound(name))

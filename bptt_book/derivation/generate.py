@@ -216,6 +216,24 @@ def delta_truncated(W, F, G, K):
 '''
 
 
+def _gamma_table():
+    from .bounds import activation_bound
+
+    printer = NumPyCodePrinter()
+    rows = "\n".join(
+        f'    "{name}": {printer.doprint(activation_bound(name).gamma)},'
+        for name in sym.ACTIVATIONS
+    )
+    return f'''
+
+#: gamma = max f' of each activation, from :mod:`bptt_book.derivation.bounds`: the factor in
+#: the bound ||ds_t/ds_k|| <= (gamma sigma_max(W)) ** (t - k).
+GAMMA = {{
+{rows}
+}}
+'''
+
+
 def _step_jacobians(derivation):
     printer = NumPyCodePrinter(names={sym.fprime_t: "F"})
     book_layout = sp.Transpose(step_jacobians().ds_dsprev).doit()
@@ -245,6 +263,7 @@ def module_source():
         + _recurrent_gradients(derivation)
         + _truncated(derivation)
         + _step_jacobians(derivation)
+        + _gamma_table()
     )
 
 
