@@ -50,7 +50,8 @@ def params(value):
     """Check ``(U, V, W)`` and return them as arrays of one floating dtype.
 
     U must be (H, D), V (D, H) and W (H, H) with H, D >= 1, all finite.  Integer arrays are
-    promoted to float64; float32 stays float32 (mixed precisions use the wider one).
+    promoted to float64; float32 stays float32, float16 becomes float32 (mixed precisions
+    use the wider one).
     """
     from .model import Params
 

@@ -86,11 +86,15 @@ def _plain(value):
     return value
 
 
+def _known(name):
+    if not isinstance(name, str) or name not in EXPERIMENTS:
+        raise ValueError(f"no experiment {name!r}; known: {sorted(EXPERIMENTS)}")
+
+
 def settings(name, size="full"):
     """The settings of experiment ``name`` at ``size``: the table of ``conf/experiments.toml``
     with the keys of its ``[name.book]`` or ``[name.quick]`` sub-table put over it."""
-    if name not in EXPERIMENTS:
-        raise KeyError(f"no experiment {name!r}; known: {sorted(EXPERIMENTS)}")
+    _known(name)
     if size not in SIZES:
         raise ValueError(f"size must be one of {list(SIZES)}; got {size!r}")
     table = _plain(config.load("experiments")[name])
@@ -259,6 +263,16 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
     """
     if values is None:
         values = settings(name, size)
+    else:
+        _known(name)
+        if not isinstance(values, dict):
+            raise TypeError(f"values must be a dict of settings; got {type(values).__name__}")
+        missing = sorted(set(settings(name, size)) - set(values))
+        if missing:
+            raise ValueError(f"values for {name!r} lack the settings {missing}; start from "
+                             f"experiments.settings({name!r}, {size!r}) and change keys")
+    if not isinstance(cache, (bool, str, os.PathLike)):
+        raise TypeError(f"cache must be True, False or a folder; got {cache!r}")
     path = None
     if cache:
         path = cache_path(name, size, values, None if isinstance(cache, bool) else cache)

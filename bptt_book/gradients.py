@@ -21,7 +21,8 @@ def bptt(params, x, y, *, truncate=None, activation="tanh"):
     BPTT: the error of output ``t`` is carried back through steps ``t, t-1, ..., max(0, t-K)``
     and no further; with ``K >= T - 1`` nothing is cut and the result is exact.  ``x`` and
     ``y`` may be (B, T) batches; the gradient is then that of the loss summed over the batch.
-    Returns :class:`~bptt_book.Params` ``(dU, dV, dW)`` in the parameters' precision.
+    Returns :class:`~bptt_book.Params` ``(dU, dV, dW)`` in the parameters' precision
+    (float16 is computed and returned in float32; integers in float64).
     Nothing passed in is modified.
 
     >>> import numpy as np

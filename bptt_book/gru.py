@@ -65,7 +65,9 @@ def init_gru(word_dim, hidden_dim, *, update_bias=0.0, seed=None):
     """
     D = _checks.size(word_dim, "word_dim")
     H = _checks.size(hidden_dim, "hidden_dim")
-    if isinstance(update_bias, bool) or not np.isfinite(update_bias):
+    if isinstance(update_bias, bool) or not isinstance(update_bias, (int, float)):
+        raise TypeError(f"update_bias must be a number; got {update_bias!r}")
+    if not np.isfinite(update_bias):
         raise ValueError(f"update_bias must be a finite number; got {update_bias!r}")
     rng = np.random.default_rng(_checks.seed(seed))
     weights = []
@@ -78,9 +80,31 @@ def init_gru(word_dim, hidden_dim, *, update_bias=0.0, seed=None):
                      U_h, W_h, zero.copy())
 
 
+def _checked(params):
+    """``params`` as float :class:`GRUParams`, every shape and value checked."""
+    if not isinstance(params, tuple) or len(params) != len(GRUParams._fields):
+        raise TypeError(f"params must be a GRUParams of {len(GRUParams._fields)} arrays")
+    arrays = {}
+    for name, value in zip(GRUParams._fields, params, strict=True):
+        a = _checks.real_array(value, name).astype(float)
+        if not np.isfinite(a).all():
+            raise _checks.NonFinite(f"{name} contains NaN or infinite values")
+        arrays[name] = a
+    p = GRUParams(**arrays)
+    if p.U_z.ndim != 2:
+        raise ValueError(f"U_z must be (H, D); got shape {p.U_z.shape}")
+    H, D = p.U_z.shape
+    for name, a in arrays.items():
+        want = {"U": (H, D), "W": (H, H), "b": (H,)}[name[0]]
+        if a.shape != want:
+            raise ValueError(f"{name} must have shape {want} to fit U_z {p.U_z.shape}; "
+                             f"got {a.shape}")
+    return p
+
+
 def forward(params, x):
     """Run the GRU over the token ids ``x`` (one sequence); return :class:`GRUStates`."""
-    p = GRUParams(*(np.asarray(a, dtype=float) for a in params))
+    p = _checked(params)
     H, D = p.U_z.shape
     x, single = _checks.tokens(x, "x", D)
     if not single:
@@ -108,7 +132,7 @@ def step_jacobians(params, states):
         diag(z) + diag((s_prev - h) z (1 - z)) W_z
                 + diag((1 - z)(1 - h^2)) W_h (diag(r) + diag(s_prev r (1 - r)) W_r)
     """
-    p = GRUParams(*(np.asarray(a, dtype=float) for a in params))
+    p = _checked(params)
     s0, z, r, h = states.s_prev, states.z, states.r, states.h
     through_r = r[:, :, None] * np.eye(len(p.b_z)) + (s0 * r * (1 - r))[:, :, None] * p.W_r
     J = ((s0 - h) * z * (1 - z))[:, :, None] * p.W_z

@@ -74,8 +74,16 @@ def test_sizes_override_the_full_settings():
     assert "quick" not in full and "book" not in full
     assert book["methods"] == full["methods"] and book["epochs"] == full["epochs"]
     assert quick["runs"] == 1 and quick["epochs"] < full["epochs"]
-    with pytest.raises(KeyError, match="no experiment"):
+    with pytest.raises(ValueError, match="no experiment"):
         experiments.settings("nonsense")
+    with pytest.raises(ValueError, match="no experiment"):
+        experiments.run("nonsense", values={})
+    with pytest.raises(ValueError, match="lack the settings"):
+        experiments.run("recall_length", values={})
+    with pytest.raises(TypeError, match="values"):
+        experiments.run("recall_length", values=[1])
+    with pytest.raises(TypeError, match="cache"):
+        experiments.run("gru_jacobian", size="quick", cache=123)
     with pytest.raises(ValueError, match="size must be"):
         experiments.settings("remedies", "huge")
 

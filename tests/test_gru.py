@@ -111,3 +111,18 @@ def test_init_gru():
         gru.init_gru(10, 4, update_bias=float("nan"))
     with pytest.raises(ValueError, match="one 1-D sequence"):
         gru.forward(p, [[1, 2], [3, 4]])
+
+
+def test_gru_parameters_are_checked():
+
+    p = gru.init_gru(6, 3, seed=0)
+    with pytest.raises(TypeError, match="GRUParams"):
+        gru.forward(p[:8], [1, 2])
+    with pytest.raises(ValueError, match="W_h"):
+        gru.forward(p._replace(W_h=np.ones((3, 4))), [1, 2])
+    with pytest.raises(ValueError, match="b_z"):
+        gru.forward(p._replace(b_z=np.ones((3, 3))), [1, 2])
+    with pytest.raises(ValueError, match="U_r.*NaN"):
+        gru.forward(p._replace(U_r=np.full((3, 6), np.nan)), [1, 2])
+    with pytest.raises(TypeError, match="update_bias"):
+        gru.init_gru(6, 3, update_bias="a")
