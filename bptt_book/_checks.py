@@ -151,13 +151,18 @@ def size(value, name):
     return int(value)
 
 
+def _real(value, name, kind, ok):
+    """A finite real number that passes ``ok``; the messages say ``kind`` ("positive")."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a {kind} number; got {value!r}")
+    if not (np.isfinite(value) and ok(value)):
+        raise ValueError(f"{name} must be a {kind} finite number; got {value}")
+    return float(value)
+
+
 def positive_number(value, name):
     """A finite number > 0 (a step size, a threshold)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number; got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {value}")
-    return float(value)
+    return _real(value, name, "positive", lambda v: v > 0)
 
 
 def seed(value):
@@ -173,8 +178,4 @@ def seed(value):
 
 def non_negative_number(value, name):
     """A finite number >= 0 (a weight that may be switched off with 0)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a non-negative number; got {value!r}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a non-negative finite number; got {value}")
-    return float(value)
+    return _real(value, name, "non-negative", lambda v: v >= 0)
