@@ -131,24 +131,30 @@ def labels(x_value, y_value, D):
     return x, y, single
 
 
-def truncate(value):
-    """``None`` or a non-negative integer."""
-    if value is None:
+def _whole(value, name, low, what, allow_none=False):
+    """An integer >= ``low`` (or None when ``allow_none``); the messages say ``what``."""
+    if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"truncate must be None or a non-negative integer; got {value!r}")
-    if value < 0:
-        raise ValueError(f"truncate must be None or a non-negative integer; got {value}")
+        raise TypeError(f"{name} must be {what}; got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be {what}; got {value}")
     return int(value)
+
+
+def truncate(value):
+    """``None`` or a non-negative integer."""
+    return _whole(value, "truncate", 0, "None or a non-negative integer", allow_none=True)
+
+
+def seed(value):
+    """None or a non-negative integer seed for ``numpy.random.default_rng``."""
+    return _whole(value, "seed", 0, "None or a non-negative integer", allow_none=True)
 
 
 def size(value, name):
     """A positive integer size (``word_dim``, ``hidden_dim``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value}")
-    return int(value)
+    return _whole(value, name, 1, "a positive integer")
 
 
 def _real(value, name, kind, ok):
@@ -163,17 +169,6 @@ def _real(value, name, kind, ok):
 def positive_number(value, name):
     """A finite number > 0 (a step size, a threshold)."""
     return _real(value, name, "positive", lambda v: v > 0)
-
-
-def seed(value):
-    """None or a non-negative integer seed for ``numpy.random.default_rng``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"seed must be None or a non-negative integer; got {value!r}")
-    if value < 0:
-        raise ValueError(f"seed must be None or a non-negative integer; got {value}")
-    return int(value)
 
 
 def non_negative_number(value, name):
