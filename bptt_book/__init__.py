@@ -12,7 +12,7 @@ generate``).
 """
 
 from .gradients import GradientCheck, bptt, gradient_check
-from .model import Params, forward, init_params, loss
+from .model import GRUParams, LSTMParams, Params, forward, init_params, loss
 from .vanishing import (
     activation_bound,
     clip_gradients,
@@ -26,7 +26,9 @@ from .vanishing import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "GRUParams",
     "GradientCheck",
+    "LSTMParams",
     "Params",
     "activation_bound",
     "bptt",

@@ -9,11 +9,22 @@ import numbers
 
 import numpy as np
 
-from .generated import ACTIVATIONS
+from . import cells
+from .generated.activations import ACTIVATIONS
 
 
-def activation(name):
-    """The (f, f') pair for ``name``; ``TypeError``/``ValueError`` for anything else."""
+def activation(name, cell):
+    """The ``(f, f')`` pair for ``name`` when ``cell``'s equations call the activation ``f``
+    (``None`` means tanh), and None for a cell whose activations are fixed (``name`` must
+    then be None); ``TypeError``/``ValueError`` for anything else."""
+    if not cell.PLUGGABLE:
+        if name is not None:
+            raise ValueError(f"activation applies to cells whose equations call f (the plain "
+                             f"RNN); the {cell.NAME} cell's activations are fixed by its "
+                             f"equations, so leave activation=None; got {name!r}")
+        return None
+    if name is None:
+        name = "tanh"
     if not isinstance(name, str):
         raise TypeError(f"activation must be a string, one of {sorted(ACTIVATIONS)}; "
                         f"got {type(name).__name__}")
@@ -46,31 +57,55 @@ def real_matrix(value, name):
     return array
 
 
+def real_vector(value, name):
+    """``value`` as a 1-D array of real numbers."""
+    array = real_array(value, name)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array; got shape {array.shape}")
+    return array
+
+
 def params(value):
-    """Check ``(U, V, W)`` and return them as arrays of one floating dtype.
+    """Check a cell's parameters; return ``(cell module, parameters)``, the arrays converted
+    to one floating dtype.
 
-    U must be (H, D), V (D, H) and W (H, H) with H, D >= 1, all finite.  Integer arrays are
-    promoted to float64; float32 stays float32, float16 becomes float32 (mixed precisions
-    use the wider one).
+    The cell is found from the type of ``value`` (:mod:`bptt_book.cells`); a plain tuple of
+    three arrays is the tutorial's network (U, V, W).  With k row blocks, U must be (kH, D),
+    V (D, H), W (kH, H) and the biases (kH,), with H, D >= 1.  Integer arrays are promoted to
+    float64; float32 stays float32, float16 becomes float32 (mixed precisions use the widest).
     """
-    from .model import Params
-
-    if not isinstance(value, tuple) or len(value) != 3:
-        raise TypeError("params must be a Params (U, V, W) or a tuple of three arrays; "
-                        f"got {type(value).__name__}")
-    U, V, W = (real_matrix(a, n) for a, n in zip(value, ("U", "V", "W"), strict=True))
-    H, D = U.shape
-    if H < 1 or D < 1:
-        raise ValueError(f"U must be (H, D) with H, D >= 1; got shape {U.shape}")
+    cell = cells.of(value)
+    if cell is None:
+        if isinstance(value, tuple) and not hasattr(value, "_fields") and len(value) == 3:
+            cell = cells.by_name("rnn")
+        else:
+            raise TypeError("params must be a Params (U, V, W), GRUParams, LSTMParams (or "
+                            "another cell's parameters), or a tuple of three arrays; "
+                            f"got {type(value).__name__}")
+    fields = cell.PARAMS._fields
+    arrays = [real_matrix(a, n) if n in ("U", "V", "W") else real_vector(a, n)
+              for a, n in zip(value, fields, strict=True)]
+    U, V, W = arrays[:3]
+    k = len(cell.BLOCKS)
+    rows, D = U.shape
+    H = rows // k
+    if rows < 1 or D < 1 or rows % k:
+        shape = "(H, D) with H, D >= 1" if k == 1 else f"({k}H, D) with H, D >= 1 ({k} blocks)"
+        raise ValueError(f"U must be {shape}; got shape {U.shape}")
     if V.shape != (D, H):
         raise ValueError(f"V must have shape (D, H) = {(D, H)} to fit U {U.shape}; got {V.shape}")
-    if W.shape != (H, H):
-        raise ValueError(f"W must have shape (H, H) = {(H, H)} to fit U {U.shape}; got {W.shape}")
-    dtype = np.result_type(U.dtype, V.dtype, W.dtype, np.float32)
+    if W.shape != (rows, H):
+        want = "(H, H)" if k == 1 else f"({k}H, H)"
+        raise ValueError(f"W must have shape {want} = {(rows, H)} to fit U {U.shape}; "
+                         f"got {W.shape}")
+    for name, b in zip(fields[3:], arrays[3:], strict=True):
+        if b.shape != (rows,):
+            raise ValueError(f"{name} must have shape ({k}H,) = {(rows,)} to fit U {U.shape}; "
+                             f"got {b.shape}")
+    dtype = np.result_type(*(a.dtype for a in arrays), np.float32)
     if not np.issubdtype(dtype, np.floating):  # integers only
         dtype = np.float64
-    U, V, W = (a.astype(dtype, copy=False) for a in (U, V, W))
-    return Params(U, V, W)
+    return cell, cell.PARAMS(*(a.astype(dtype, copy=False) for a in arrays))
 
 
 class NonFinite(ValueError):
@@ -81,17 +116,20 @@ class NonFinite(ValueError):
 
 
 def finite_where_used(p, x):
-    """``ValueError`` when W, or a column of U that the token ids ``x`` select, holds NaN
-    or infinity.  (V is checked through the logits, which use every row of it.)"""
+    """``ValueError`` when W, a bias, or a column of U that the token ids ``x`` select holds
+    NaN or infinity.  (V is checked through the logits, which use every row of it.)"""
     if not np.isfinite(p.W).all():
         raise NonFinite("W contains NaN or infinite values")
     if not np.isfinite(p.U.T[x]).all():
         raise NonFinite("U contains NaN or infinite values in the columns of the words in x")
+    for name, b in zip(p._fields[3:], p[3:], strict=True):
+        if not np.isfinite(b).all():
+            raise NonFinite(f"{name} contains NaN or infinite values")
 
 
 def finite_params(p):
-    """Raise ``ValueError`` naming the first of U, V, W with a NaN or infinity."""
-    for name, a in zip(("U", "V", "W"), p, strict=True):
+    """Raise ``ValueError`` naming the first parameter with a NaN or infinity."""
+    for name, a in zip(p._fields, p, strict=True):
         if not np.isfinite(a).all():
             raise NonFinite(f"{name} contains NaN or infinite values")
 

@@ -10,20 +10,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks, generated
-from .model import Params, _probabilities, loss, output_chunks, prepare
+from . import _checks
+from .generated import layers
+from .model import _probabilities, loss_of, output_chunks, prepare, run
 
 
-def bptt(params, x, y, *, truncate=None, activation="tanh"):
-    """Gradients of the summed loss ``sum_t -log yhat_t[y_t]`` with respect to U, V, W.
+def bptt(params, x, y, *, truncate=None, activation=None):
+    """Gradients of the summed loss ``sum_t -log yhat_t[y_t]`` with respect to every
+    parameter of the network, for any cell (:class:`~bptt_book.Params` of the plain RNN,
+    :class:`~bptt_book.GRUParams`, :class:`~bptt_book.LSTMParams`, ...).
 
     ``truncate=None`` gives the exact gradient.  ``truncate=K`` is the tutorial's truncated
     BPTT: the error of output ``t`` is carried back through steps ``t, t-1, ..., max(0, t-K)``
     and no further; with ``K >= T - 1`` nothing is cut and the result is exact.  ``x`` and
     ``y`` may be (B, T) batches; the gradient is then that of the loss summed over the batch.
-    Returns :class:`~bptt_book.Params` ``(dU, dV, dW)`` in the parameters' precision
-    (float16 is computed and returned in float32; integers in float64).
-    Nothing passed in is modified.
+    ``activation`` is the plain RNN's f (None: tanh).  Returns the gradients as the same
+    tuple type as ``params``, in the parameters' precision (float16 is computed and returned
+    in float32; integers in float64).  Nothing passed in is modified.
 
     >>> import numpy as np
     >>> import bptt_book as bb
@@ -37,6 +40,12 @@ def bptt(params, x, y, *, truncate=None, activation="tanh"):
     >>> np.flatnonzero(np.abs(dU).sum(axis=0)).tolist()
     [0, 1, 2, 3]
 
+    A gated cell's gradient has the same fields as its parameters:
+
+    >>> g = bb.bptt(bb.init_params(100, 10, cell="gru", seed=0), [0, 1, 2], [1, 2, 3])
+    >>> type(g).__name__, g.U.shape, g.bW.shape
+    ('GRUParams', (30, 100), (30,))
+
     Raises
     ------
     TypeError
@@ -46,18 +55,18 @@ def bptt(params, x, y, *, truncate=None, activation="tanh"):
         As :func:`~bptt_book.loss`, and for a negative ``truncate``.
     """
     K = _checks.truncate(truncate)
-    p, x2, y2, _, f, fprime = prepare(params, x, y, activation)
-    U, V, W = p
-    S = generated.hidden_states(U, W, x2, f)
-    dV, G = _output_layer(V, S, y2)
-    F = fprime(S)
-    T = x2.shape[1]
-    if K is None or K >= T - 1:
-        Delta = generated.delta_exact(W, F, G)
-    else:
-        Delta = generated.delta_truncated(W, F, G, K)
-    dU, dW = generated.recurrent_gradients(U, x2, S, Delta)
-    return Params(dU, dV, dW)
+    return gradients_of(prepare(params, x, y, activation), K)
+
+
+def gradients_of(prepared, truncate=None):
+    """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`)."""
+    cell, p = prepared.cell, prepared.params
+    tape, S = run(prepared)
+    dV, G = _output_layer(p.V, S, prepared.y)
+    dA, dB = cell.backward(p, tape, G, truncate, prepared.act)
+    S_prev = getattr(tape, f"{cell.STATES[0]}_prev")
+    grads = layers.projection_gradients(p.U, prepared.x, S_prev, dA, dB, cell.BIASES)
+    return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
 
 
 def _output_layer(V, S, y):
@@ -69,7 +78,7 @@ def _output_layer(V, S, y):
     dV = None
     for rows, o in output_chunks(S2, V):
         P = _probabilities(o, V)
-        dV, G[rows] = generated.output_layer(V, S2[rows], P, y2[rows], dV)
+        dV, G[rows] = layers.output_layer(V, S2[rows], P, y2[rows], dV)
     return dV, G.reshape(B, T, H)
 
 
@@ -102,15 +111,15 @@ class GradientCheck:
         return "\n".join(rows)
 
 
-def gradient_check(params, x, y, *, truncate=None, activation="tanh", h=1e-4,
+def gradient_check(params, x, y, *, truncate=None, activation=None, h=1e-4,
                    threshold=1e-5, entries=None, seed=0):
     """Compare :func:`bptt` with centred finite differences ``(L(θ+h) − L(θ−h)) / 2h``.
 
-    The check runs in float64 whatever the parameters' precision.  ``entries=None`` checks
-    every entry of U, V and W; an integer checks that many entries of each, drawn at random
-    (``seed``), which keeps the check affordable at the tutorial's sizes.  A truncated
-    gradient is not the gradient of the loss, so with ``truncate=K < T - 1`` expect a
-    failure: that is the bias of truncation, measured.
+    The check runs in float64 whatever the parameters' precision, for every parameter of
+    the cell.  ``entries=None`` checks every entry; an integer checks that many entries of
+    each parameter, drawn at random (``seed``), which keeps the check affordable at the
+    tutorial's sizes.  A truncated gradient is not the gradient of the loss, so with
+    ``truncate=K < T - 1`` expect a failure: that is the bias of truncation, measured.
 
     >>> import bptt_book as bb
     >>> p = bb.init_params(100, 10, seed=10)
@@ -129,26 +138,28 @@ def gradient_check(params, x, y, *, truncate=None, activation="tanh", h=1e-4,
     threshold = _checks.positive_number(threshold, "threshold")
     if entries is not None:
         entries = _checks.size(entries, "entries")
-    p = _checks.params(params)
-    p = Params(*(a.astype(np.float64) for a in p))
+    K = _checks.truncate(truncate)
+    cell, p = _checks.params(params)
+    p = cell.PARAMS(*(a.astype(np.float64) for a in p))
     _checks.finite_params(p)
-    x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
-    analytic = bptt(p, x2, y2, truncate=truncate, activation=activation)
+    prepared = prepare(p, x, y, activation)
+    analytic = gradients_of(prepared, K)
     rng = np.random.default_rng(seed)
     max_error, checked, both_zero = {}, {}, {}
-    for name, theta, grad in zip(Params._fields, p, analytic, strict=True):
+    for index, (name, theta, grad) in enumerate(zip(p._fields, p, analytic, strict=True)):
         flat = np.arange(theta.size)
         if entries is not None and entries < theta.size:
             flat = rng.choice(theta.size, size=entries, replace=False)
         work = [a.copy() for a in p]
-        target = work[Params._fields.index(name)].reshape(-1)
+        target = work[index].reshape(-1)
+        perturbed = prepared._replace(params=cell.PARAMS(*work))
         errors, zeros = [], 0
         for i in flat:
             old = target[i]
             target[i] = old + h
-            plus = loss(Params(*work), x2, y2, activation=activation)
+            plus = loss_of(perturbed)
             target[i] = old - h
-            minus = loss(Params(*work), x2, y2, activation=activation)
+            minus = loss_of(perturbed)
             target[i] = old
             numeric = (plus - minus) / (2 * h)
             a = grad.reshape(-1)[i]

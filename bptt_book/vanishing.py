@@ -15,24 +15,25 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, generated
-from .model import Params, _probabilities, prepare
+from . import _checks, cells
+from .generated.activations import GAMMA
+from .model import Params, _probabilities, prepare, run
 
 
 def activation_bound(name):
     """``gamma = max_z f'(z)`` as an exact SymPy number: 1 (tanh), 1/4 (sigmoid), 1 (relu).
 
-    Derived by :func:`bptt_book.derivation.bounds.activation_bound` (this imports SymPy).
+    Derived by :func:`bptt_book.derivation.activations.activation` (this imports SymPy).
     Raises ``TypeError``/``ValueError`` for an activation that is not one of the names.
 
     >>> import bptt_book as bb
     >>> bb.activation_bound("sigmoid")
     1/4
     """
-    _checks.activation(name)
-    from .derivation.bounds import activation_bound as derive
+    _checks.activation(name, cells.by_name("rnn"))
+    from .derivation.activations import activation
 
-    return derive(name).gamma
+    return activation(name).gamma
 
 
 def spectral_norm(W):
@@ -48,12 +49,14 @@ def spectral_norm(W):
     return float(np.linalg.norm(W.astype(float), 2))
 
 
-def _states_and_slopes(params, x, activation):
-    p, x2, _, single, f, fprime = prepare(params, x, activation=activation)
-    if not single:
+def _one_sequence(params, x, activation):
+    """Checked arguments for one sequence, its tape and its step Jacobians (T, S, S)."""
+    prepared = prepare(params, x, activation=activation)
+    if not prepared.single:
         raise ValueError(f"x must be one 1-D sequence here; got shape {np.shape(x)}")
-    S = generated.hidden_states(p.U, p.W, x2, f)[0]
-    return p, S, fprime(S)
+    tape, _ = run(prepared)
+    steps = prepared.cell.step_jacobians(prepared.params, tape, prepared.act)[0]
+    return prepared, tape, steps
 
 
 def _position(value, name, low, high):
@@ -64,10 +67,11 @@ def _position(value, name, low, high):
     return int(value)
 
 
-def jacobian(params, x, t, k, *, activation="tanh"):
-    """``ds_t/ds_k`` along the sequence ``x``: an (H, H) matrix whose rows index ``s_t``.
+def jacobian(params, x, t, k, *, activation=None):
+    """``ds_t/ds_k`` along the sequence ``x``: a matrix whose rows index ``s_t``.
 
-    ``0 <= k <= t < T``; ``k == t`` gives the identity.
+    ``0 <= k <= t < T``; ``k == t`` gives the identity.  The state is ``s_t`` (H) for the
+    plain RNN and ``h_t`` for the GRU, and the stacked ``[h_t; c_t]`` (2H) for the LSTM.
 
     >>> import numpy as np
     >>> import bptt_book as bb
@@ -76,6 +80,8 @@ def jacobian(params, x, t, k, *, activation="tanh"):
     >>> s, _ = bb.forward(p, [1, 2, 3])
     >>> bool(np.allclose(J, np.diag(1 - s[2] ** 2) @ p.W))
     True
+    >>> bb.jacobian(bb.init_params(10, 4, cell="lstm", seed=0), [1, 2, 3], t=2, k=0).shape
+    (8, 8)
 
     Raises
     ------
@@ -85,13 +91,12 @@ def jacobian(params, x, t, k, *, activation="tanh"):
         ``k`` or ``t`` out of range; ``x`` is a batch rather than one sequence; or as
         :func:`~bptt_book.forward`.
     """
-    p, S, F = _states_and_slopes(params, x, activation)
-    T = len(S)
+    _, _, steps = _one_sequence(params, x, activation)
+    T = len(steps)
     t = _position(t, "t", 0, T - 1)
     k = _position(k, "k", 0, t)
-    J = np.eye(p.W.shape[0], dtype=S.dtype)
-    steps = generated.step_jacobians(p.W, F[k + 1 : t + 1])
-    for step in steps:  # j = k+1, ..., t: each new step multiplies on the left
+    J = np.eye(steps.shape[-1], dtype=steps.dtype)
+    for step in steps[k + 1 : t + 1]:  # j = k+1, ..., t: each new step multiplies on the left
         J = step @ J
     return J
 
@@ -101,12 +106,13 @@ class JacobianNorms(NamedTuple):
 
     distance: np.ndarray  # 0, 1, ..., t
     norm: np.ndarray  # measured 2-norms
-    bound: np.ndarray  # (gamma sigma_max(W)) ** distance
+    bound: np.ndarray  # (gamma sigma_max(W)) ** distance; NaN where no such bound holds
 
 
-def jacobian_norms(params, x, t=None, *, activation="tanh"):
+def jacobian_norms(params, x, t=None, *, activation=None):
     """The 2-norms of ``ds_t/ds_k`` for every ``k <= t`` (default ``t = T - 1``), with the
-    bound ``(gamma sigma_max(W)) ** (t - k)`` beside them.  Raises as :func:`jacobian`.
+    bound ``(gamma sigma_max(W)) ** (t - k)`` beside them for the plain RNN (a gated cell has
+    no bound of that form: NaN).  Raises as :func:`jacobian`.
 
     >>> import bptt_book as bb
     >>> p = bb.init_params(10, 4, seed=0)
@@ -116,27 +122,32 @@ def jacobian_norms(params, x, t=None, *, activation="tanh"):
     >>> bool((r.norm <= r.bound * (1 + 1e-12)).all())
     True
     """
-    p, S, F = _states_and_slopes(params, x, activation)
-    T = len(S)
+    prepared, _, steps = _one_sequence(params, x, activation)
+    T = len(steps)
     t = T - 1 if t is None else _position(t, "t", 0, T - 1)
-    gamma = generated.GAMMA[activation]
-    H = p.W.shape[0]
-    J = np.eye(H, dtype=S.dtype)
+    J = np.eye(steps.shape[-1], dtype=steps.dtype)
     norms = [1.0]
-    for step in generated.step_jacobians(p.W, F[1 : t + 1][::-1]):  # j = t, t-1, ..., 1
+    for step in steps[1 : t + 1][::-1]:  # j = t, t-1, ..., 1
         J = J @ step
         norms.append(float(np.linalg.norm(J, 2)))
     distance = np.arange(t + 1)
-    return JacobianNorms(distance, np.array(norms), (gamma * spectral_norm(p.W)) ** distance)
+    if prepared.cell.PLUGGABLE:
+        name = "tanh" if activation is None else activation
+        bound = (GAMMA[name] * float(np.linalg.norm(prepared.params.W, 2))) ** distance
+    else:
+        bound = np.full(t + 1, np.nan)
+    return JacobianNorms(distance, np.array(norms), bound)
 
 
-def gradient_contributions(params, x, y, t=None, *, activation="tanh"):
-    """How much of ``dE_t/dW`` comes from each step ``k``, indexed by the distance ``t - k``.
+def gradient_contributions(params, x, y, t=None, *, activation=None):
+    """How much of ``dE_t/dW`` comes from each step ``k``, indexed by the distance ``t - k``
+    (the plain RNN).
 
     Entry ``d`` is the Frobenius norm of ``delta_k^(t) s_{k-1}^T`` with ``k = t - d``: the
     part of the output-``t`` gradient that reached back ``d`` steps (zero at ``k = 0``,
     where ``s_{-1} = 0``).  Their sum (as matrices) is ``dE_t/dW``.  Raises as
-    :func:`jacobian` and, for ``y``, as :func:`~bptt_book.loss`.
+    :func:`jacobian` and, for ``y``, as :func:`~bptt_book.loss`; ``TypeError`` for the
+    parameters of another cell.
 
     >>> import bptt_book as bb
     >>> p = bb.init_params(10, 4, seed=0)
@@ -144,7 +155,12 @@ def gradient_contributions(params, x, y, t=None, *, activation="tanh"):
     >>> len(c), bool(c[0] > c[2])
     (4, True)
     """
-    p, S, F = _states_and_slopes(params, x, activation)
+    prepared, tape, _ = _one_sequence(params, x, activation)
+    if prepared.cell.NAME != "rnn":
+        raise TypeError("gradient_contributions is defined for the plain RNN's Params; got "
+                        f"{type(params).__name__}")
+    p = prepared.params
+    S, F = tape.s[0], prepared.act[1](tape.s[0])
     x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
     T = len(S)
     t = T - 1 if t is None else _position(t, "t", 0, T - 1)
@@ -162,7 +178,8 @@ def gradient_contributions(params, x, y, t=None, *, activation="tanh"):
 
 
 def global_norm(grads):
-    """``sqrt(||dU||^2 + ||dV||^2 + ||dW||^2)``, computed without overflow, as a float.
+    """``sqrt(||dU||^2 + ||dV||^2 + ||dW||^2 + ...)`` over every gradient of the tuple,
+    computed without overflow, as a float.
 
     NaN if an entry is NaN, infinity if one is infinite; ``TypeError`` for non-numeric
     arrays."""
@@ -178,11 +195,11 @@ def global_norm(grads):
 
 
 def clip_gradients(grads, threshold):
-    """Pascanu, Mikolov & Bengio's Algorithm 1 on the global norm of all three gradients:
+    """Pascanu, Mikolov & Bengio's Algorithm 1 on the global norm of all the gradients:
     if ``||g|| >= threshold``, rescale every gradient by ``threshold / ||g||``.
 
-    Returns new arrays (:class:`~bptt_book.Params`); the direction is kept, only the length
-    is capped.
+    Returns new arrays, as the same tuple type as ``grads`` (a plain tuple of three arrays
+    gives :class:`~bptt_book.Params`); the direction is kept, only the length is capped.
 
     >>> import numpy as np
     >>> import bptt_book as bb
@@ -195,16 +212,23 @@ def clip_gradients(grads, threshold):
     Raises
     ------
     TypeError
-        ``threshold`` is not a number; ``grads`` is not a tuple of three arrays.
+        ``threshold`` is not a number; ``grads`` is not a cell's gradients or a tuple of
+        three arrays.
     ValueError
         ``threshold`` is not positive and finite; the gradients hold NaN or infinity
         (their length is then undefined, so no rescaling can help).
     """
     threshold = _checks.positive_number(threshold, "threshold")
-    if not isinstance(grads, tuple) or len(grads) != 3:
-        raise TypeError("grads must be a Params (dU, dV, dW) or a tuple of three arrays")
+    kind = cells.of(grads)
+    if kind is not None:
+        make = kind.PARAMS
+    elif isinstance(grads, tuple) and not hasattr(grads, "_fields") and len(grads) == 3:
+        make = Params
+    else:
+        raise TypeError("grads must be a cell's gradients (Params, GRUParams, ...) or a tuple "
+                        "of three arrays")
     norm = global_norm(grads)
     if not np.isfinite(norm):
         raise ValueError("grads contain NaN or infinite values; clipping cannot rescale them")
     factor = threshold / norm if norm >= threshold else 1.0
-    return Params(*(np.asarray(g) * factor for g in grads))
+    return make(*(np.asarray(g) * factor for g in grads))

@@ -2,8 +2,8 @@
 
 SymPy 1.14 returns silently wrong matrix derivatives for some nested forms (sums of traces,
 log or exp of traces, two-step recurrences), so this module differentiates one level at a
-time, and every result is checked before anything downstream uses it.  A failed check
-raises :class:`DerivationError`; the generator never prints an unchecked expression.
+time, and every result is checked (:func:`~bptt_book.derivation.checks.check`) before
+anything downstream uses it.
 
 SymPy's matrix calculus uses the *denominator layout*: ``a.diff(b)`` has one row per entry
 of ``b``.  For a vector function that is the transpose of the Jacobian as the book writes
@@ -19,100 +19,7 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 from . import symbols as sym
-
-
-class DerivationError(AssertionError):
-    """A derived expression did not have the form the book says it has."""
-
-
-def same(a, b):
-    """True when the matrix or scalar expressions ``a`` and ``b`` are equal once expanded."""
-    if a == b:
-        return True
-    difference = sp.expand(a - b).doit()
-    return difference == 0 or isinstance(difference, sp.ZeroMatrix)
-
-
-def check(condition, what):
-    """Raise :class:`DerivationError` with ``what`` unless ``condition`` holds."""
-    if not condition:
-        raise DerivationError(what)
-
-
-# --------------------------------------------------------------------------- activations
-
-
-@dataclass(frozen=True)
-class Activation:
-    """An activation ``f`` and its derivative, derived by SymPy.
-
-    ``fprime_s`` is the derivative written in the activation's *output* ``s = f(z)``: the
-    backward pass has the states ``s_t`` at hand, not the pre-activations ``z_t``.
-    ``f_numeric`` is a form of ``f`` proved equal to it and safe to evaluate in floating
-    point: the logistic sigmoid as ``exp(-softplus(-z))`` never overflows and keeps its
-    tiny values for very negative ``z``.  ``f_proof`` is a form, also proved equal, in which
-    ``expand`` cancels derivatives exactly (the sigmoid as ``(1 + tanh(z/2))/2``); the exact
-    proof in :mod:`~bptt_book.derivation.unrolled` uses it.
-    """
-
-    name: str
-    f: sp.Expr
-    f_numeric: sp.Expr
-    f_proof: sp.Expr
-    fprime_z: sp.Expr
-    fprime_s: sp.Expr
-
-
-def _tanh():
-    f = sym.ACTIVATIONS["tanh"]
-    fprime_z = sp.diff(f, sym.z)
-    fprime_s = fprime_z.subs(sp.tanh(sym.z), sym.s)
-    check(fprime_s.free_symbols == {sym.s}, f"tanh' not a function of the output: {fprime_s}")
-    check(sp.expand(fprime_s - (1 - sym.s**2)) == 0, f"tanh' = {fprime_s}, expected 1 - s**2")
-    return Activation("tanh", f, f, f, fprime_z, fprime_s)
-
-
-def _sigmoid():
-    f = sym.ACTIVATIONS["sigmoid"]
-    fprime_z = sp.diff(f, sym.z)
-    # Invert s = f(z) for z and substitute, so the derivative is written in s.
-    (z_of_s,) = sp.solve(sp.Eq(sym.s, f), sym.z)
-    fprime_s = sp.factor(sp.simplify(fprime_z.subs(sym.z, z_of_s)))
-    check(fprime_s.free_symbols == {sym.s}, f"sigmoid' not a function of s: {fprime_s}")
-    check(sp.expand(fprime_s - sym.s * (1 - sym.s)) == 0, f"sigmoid' = {fprime_s}")
-    check(sp.simplify(fprime_s.subs(sym.s, f) - fprime_z) == 0, "sigmoid' does not round-trip")
-    f_numeric = sp.exp(-sym.softplus(-sym.z))
-    check(sp.simplify(f - f_numeric.rewrite(sp.log)) == 0, "sigmoid != exp(-softplus(-z))")
-    f_proof = (1 + sp.tanh(sym.z / 2)) / 2
-    check(sp.simplify((f - f_proof).rewrite(sp.exp)) == 0, "sigmoid != (1 + tanh(z/2))/2")
-    return Activation("sigmoid", f, f_numeric, f_proof, fprime_z, fprime_s)
-
-
-def _relu():
-    f = sym.ACTIVATIONS["relu"]
-    fprime_z = sp.diff(f, sym.z)
-    check(fprime_z == sp.Heaviside(sym.z), f"relu' = {fprime_z}, expected Heaviside(z)")
-    # Where z > 0, s = z; where z < 0, s = 0 and the derivative is 0.  At z = 0 relu has no
-    # derivative; the book (and every ReLU library) takes 0 there, so H(0) = 0.
-    fprime_s = sp.Heaviside(sym.s, 0)
-    p = sp.Symbol("p", positive=True)
-    check(fprime_s.subs(sym.s, f.subs(sym.z, p)) == fprime_z.subs(sym.z, p), "relu' for z > 0")
-    check(fprime_s.subs(sym.s, f.subs(sym.z, -p)) == 0 == fprime_z.subs(sym.z, -p), "relu' z<0")
-    return Activation("relu", f, f, f, fprime_z, fprime_s)
-
-
-_ACTIVATION_DERIVATIONS = {"tanh": _tanh, "sigmoid": _sigmoid, "relu": _relu}
-
-
-@functools.cache
-def activation(name):
-    """Derive :class:`Activation` ``name`` (one of ``"tanh"``, ``"sigmoid"``, ``"relu"``).
-
-    >>> from bptt_book.derivation.onestep import activation
-    >>> activation("tanh").fprime_s
-    1 - s**2
-    """
-    return _ACTIVATION_DERIVATIONS[name]()
+from .checks import check, same
 
 
 # --------------------------------------------------------------- softmax and cross-entropy
@@ -283,3 +190,52 @@ def parameter_gradients():
     check(dW == sym.Delta.T * sym.S_prev, f"dE/dW (stacked) = {dW}")
     check(dU == sym.Delta.T * sym.X, f"dE/dU (stacked) = {dU}")
     return ParameterGradients(Do, dV_step, dW_step, dU_step, dV, G, dW, dU, Z_input)
+
+
+# ------------------------------------------------------------ every cell: the projections
+
+
+@dataclass(frozen=True)
+class ProjectionGradients:
+    """The two projections every cell has, and the gradients they pass on.
+
+    A cell's step starts with ``a_t = U x_t + b_U`` and ``b_t = W h_{t-1} + b_W`` (k blocks
+    of H rows each).  Given the adjoints ``dA`` and ``dB`` of those projections at every step
+    (rows), the parameters' gradients are four products, and step ``t`` sends ``W^T d_b``
+    back to ``h_{t-1}``.
+    """
+
+    A: sp.MatrixExpr  # X U^T + 1 b_U^T: the input projection of every step at once
+    b_step: sp.MatrixExpr  # W h_{t-1} + b_W, one step (a column)
+    dh_prev: sp.MatrixExpr  # W^T d_b: what the recurrent projection sends back to h_{t-1}
+    dU: sp.MatrixExpr  # dA^T X
+    dW: sp.MatrixExpr  # dB^T H_prev
+    dbU: sp.MatrixExpr  # dA^T 1
+    dbW: sp.MatrixExpr  # dB^T 1
+
+
+@functools.cache
+def projection_gradients():
+    """Differentiate each projection on its own (one trace at a time: SymPy 1.14 returns 0
+    for the derivative of a *sum* of traces) and check every result.
+
+    >>> from bptt_book.derivation.onestep import projection_gradients
+    >>> g = projection_gradients()
+    >>> g.dU, g.dW, g.dh_prev
+    (dA.T*X, dB.T*S_prev, W.T*d_b)
+    """
+    A = sym.X * sym.U_cell.T + sym.ones * sym.b_U.T
+    b_step = sym.W_cell * sym.s_prev + sym.b_W
+    dh_prev = b_step.diff(sym.s_prev) * sym.d_b
+    check(dh_prev == sym.W_cell.T * sym.d_b, f"d b_t / d h_(t-1) applied to d_b = {dh_prev}")
+    check(b_step.diff(sym.b_W) == sp.Identity(sym.kH) or same(b_step.diff(sym.b_W),
+          sp.Identity(sym.kH)), f"d b_t / d b_W = {b_step.diff(sym.b_W)}")
+    input_side = sp.Trace(sym.dA.T * A)
+    recurrent_side = sp.Trace(sym.dB.T * (sym.S_prev * sym.W_cell.T + sym.ones * sym.b_W.T))
+    dU, dbU = input_side.diff(sym.U_cell), input_side.diff(sym.b_U)
+    dW, dbW = recurrent_side.diff(sym.W_cell), recurrent_side.diff(sym.b_W)
+    check(dU == sym.dA.T * sym.X, f"dE/dU = {dU}")
+    check(dW == sym.dB.T * sym.S_prev, f"dE/dW = {dW}")
+    check(dbU == sym.dA.T * sym.ones, f"dE/db_U = {dbU}")
+    check(dbW == sym.dB.T * sym.ones, f"dE/db_W = {dbW}")
+    return ProjectionGradients(A, b_step, dh_prev, dU, dW, dbU, dbW)

@@ -21,6 +21,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.numpy import NumPyPrinter
 
 from . import symbols as sym
+from .activations import by_function
+from .activations import z as _z
 
 
 def _is_column(expr):
@@ -91,9 +93,17 @@ class NumPyCodePrinter(NumPyPrinter):
         coeff, factors = expr.as_coeff_matrices()
         if coeff != 1:
             raise NotImplementedError(f"scalar factor {coeff} in {expr}")
+        first, rest = factors[0], factors[1:]
+        if len(factors) == 2 and isinstance(first, sp.OneMatrix):
+            # 1 b^T: the row b^T repeated down the rows -- NumPy broadcasts it.
+            return self._transposed(rest[0])
+        if len(factors) == 2 and isinstance(factors[1], sp.OneMatrix):
+            # M^T 1: the sums of the columns of M.
+            if not isinstance(first, sp.Transpose):
+                raise NotImplementedError(f"column sums of {expr}")
+            return f"{self._operand(first.arg)}.sum(axis=0)"
         if _is_column(expr):
             return self._column_chain(factors)
-        first, rest = factors[0], factors[1:]
         if first in self.onehot and len(rest) == 1:
             # X*A: row n of the product is row x[n] of A.
             return f"{self._operand(rest[0])}[{self.onehot[first]}]"
@@ -121,6 +131,19 @@ class NumPyCodePrinter(NumPyPrinter):
     @staticmethod
     def _paren(text):
         return f"({text})" if (" + " in text or " - " in text or " @ " in text) else text
+
+    def _print_OneMatrix(self, expr):
+        raise NotImplementedError(f"a matrix of ones has no inline form here: {expr}")
+
+    def _print_Function(self, expr):
+        """An activation of the table prints as its floating-point-safe form; any other
+        applied function (the pluggable ``f`` and ``fprime``) as a call of that name."""
+        act = by_function(expr.func)
+        if act is not None:
+            (u,) = expr.args
+            return self._print(act.f_numeric.xreplace({_z: u}))
+        name = self.names.get(expr.func, str(expr.func))
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Heaviside(self, expr):
         arg, at_zero = expr.args

@@ -69,19 +69,55 @@ def delta_recurrence():
 
 @dataclass(frozen=True)
 class Derivation:
-    """Everything the generator prints and the book typesets, in one place."""
+    """The plain RNN's derivation in matrix form, as chapter 3 builds it, in one place."""
 
     recurrence: Recurrence
     gradients: object  # onestep.ParameterGradients
-    activations: dict  # name -> onestep.Activation
+    activations: dict  # name -> activations.Activation
+
+
+def agrees_with_the_cell_pipeline():
+    """The generic pipeline derives the same recurrence for the plain RNN.
+
+    :mod:`~bptt_book.derivation.adjoint` walks the RNN's one equation ``s' = f(a + b)``
+    backwards and finds that both projections receive ``fprime(s') * d_s'``, and
+    :func:`~bptt_book.derivation.onestep.projection_gradients` sends ``W^T d_b`` back to
+    ``s_{t-1}``.  With ``d_s' = g_t + W^T delta_{t+1}`` (the output layer's push plus what
+    the next step sends back) that is :func:`delta_recurrence`'s
+    ``delta_t = diag(f') (g_t + W^T delta_{t+1})``, and the stacked gradients
+    ``Delta^T S_prev``, ``Delta^T X`` are ``dB^T S_prev``, ``dA^T X`` with ``dA = dB = Delta``.
+    Returns True or raises ``DerivationError``.
+
+    >>> from bptt_book.derivation.recurrence import agrees_with_the_cell_pipeline
+    >>> agrees_with_the_cell_pipeline()
+    True
+    """
+    from .adjoint import derive as derive_adjoint
+    from .cell import fprime
+    from .cells import RNN
+    from .onestep import projection_gradients
+
+    adj = derive_adjoint(RNN)
+    (d_s,), (s_new,) = adj.incoming, RNN.new
+    check(adj.grad_b == ({d_s: fprime(s_new)},), f"RNN: dE/db = {adj.grad_b}")
+    check(adj.grad_a == adj.grad_b, f"RNN: dE/da = {adj.grad_a} differs from dE/db")
+    check(adj.grad_prev == ({},), f"RNN: s_(t-1) reached directly: {adj.grad_prev}")
+    proj = projection_gradients()
+    check(proj.dh_prev == sym.W_cell.T * sym.d_b, f"RNN: back through W: {proj.dh_prev}")
+    r, g = delta_recurrence(), parameter_gradients()
+    as_cell = sp.DiagMatrix(sym.fprime_t) * (sym.g_t + sym.W.T * sym.delta_next)
+    check(r.delta == as_cell, f"delta_t = {r.delta}, the cell pipeline gives {as_cell}")
+    renamed = {sym.dB: sym.Delta, sym.dA: sym.Delta, sym.U_cell: sym.U, sym.W_cell: sym.W}
+    check(proj.dW.xreplace(renamed) == g.dW and proj.dU.xreplace(renamed) == g.dU,
+          "the cell pipeline's dW, dU differ from Delta^T S_prev, Delta^T X")
+    return True
 
 
 @functools.cache
 def derive():
-    """Run the whole derivation (every check included) and collect its results."""
-    from .onestep import activation
+    """Run the whole derivation of the plain RNN (every check included) and collect it."""
+    from .activations import NAMES, activation
 
-    names = tuple(sym.ACTIVATIONS)
-    return Derivation(
-        delta_recurrence(), parameter_gradients(), {n: activation(n) for n in names}
-    )
+    agrees_with_the_cell_pipeline()
+    return Derivation(delta_recurrence(), parameter_gradients(),
+                      {n: activation(n) for n in NAMES})

@@ -54,27 +54,19 @@ Do = sp.MatrixSymbol("Do", N, D)  # dE/do_t = yhat_t - y_t
 G = sp.MatrixSymbol("G", N, H)  # rows g_t
 Delta = sp.MatrixSymbol("Delta", N, H)  # rows delta_t
 
-# Scalars for the activations: z the input, s the output s = f(z).
-z = sp.Symbol("z", real=True)
-s = sp.Symbol("s", real=True)
-
-class softplus(sp.Function):
-    """``log(1 + exp(u))``; the NumPy printer writes it as ``np.logaddexp(0, u)``, which
-    neither overflows for large ``u`` nor loses the small values for very negative ``u``."""
-
-    nargs = 1
-
-    def _eval_rewrite_as_log(self, u, **kwargs):
-        return sp.log(1 + sp.exp(u))
-
-    def fdiff(self, argindex=1):
-        (u,) = self.args
-        return 1 / (1 + sp.exp(-u))
-
-
-#: The activations the book studies, as functions of z.
-ACTIVATIONS = {
-    "tanh": sp.tanh(z),
-    "sigmoid": 1 / (1 + sp.exp(-z)),
-    "relu": sp.Max(0, z),
-}
+# ------------------------------------------------------------------ every cell's projections
+# A cell with k row blocks (bptt_book.derivation.cell) has U (kH, D) and W (kH, H), and biases
+# b_U, b_W of kH entries.  Its two projections are the same for every cell; only its core
+# differs.
+kH = sp.Symbol("kH", integer=True, positive=True)  # k blocks of H rows
+U_cell = sp.MatrixSymbol("U", kH, D)
+W_cell = sp.MatrixSymbol("W", kH, H)
+b_U = sp.MatrixSymbol("b_U", kH, 1)
+b_W = sp.MatrixSymbol("b_W", kH, 1)
+a_t = sp.MatrixSymbol("a_t", kH, 1)  # U x_t + b_U
+b_t = sp.MatrixSymbol("b_t", kH, 1)  # W h_{t-1} + b_W
+d_b = sp.MatrixSymbol("d_b", kH, 1)  # dE/db_t, a column
+A = sp.MatrixSymbol("A", N, kH)  # rows a_t^T
+dA = sp.MatrixSymbol("dA", N, kH)  # rows dE/da_t
+dB = sp.MatrixSymbol("dB", N, kH)  # rows dE/db_t
+ones = sp.OneMatrix(N, 1)

@@ -15,7 +15,13 @@ symbolically; the tests check ReLU numerically instead.
 import sympy as sp
 
 from . import symbols as sym
-from .onestep import activation as derive_activation
+from .activations import activation as derive_activation
+from .activations import s as _s
+from .activations import z as _z
+from .adjoint import activation_of
+from .adjoint import derive as derive_adjoint
+from .cell import PLUGGABLE, fprime
+from .onestep import parameter_gradients, projection_gradients
 from .recurrence import derive
 
 #: Activations for which the proof is exact.
@@ -49,7 +55,7 @@ def unrolled_loss(U, V, W, x, y, name):
     same function for real logits, so that SymPy's derivative needs no log-of-quotient
     rewriting.
     """
-    f = derive_activation(name).f_proof
+    f = derive_activation(name).f_proof.subs(_z, sym.z)
     E = 0
     for s_t, c in zip(_states(U, W, x, f), y, strict=True):
         o = V * s_t
@@ -115,4 +121,151 @@ def prove(H, D, x, y, name="tanh", delta=None):
         unrolled = theta.applyfunc(lambda entry: sp.diff(E, entry))
         difference = (unrolled - derived[pname]).applyfunc(sp.expand)
         result[pname] = difference.is_zero_matrix is True
+    return result
+
+
+# ------------------------------------------------------------------------------ any cell
+
+
+def _cell_symbols(cell, H, D):
+    k = cell.k
+    out = {"U": symbol_matrix("U", k * H, D), "V": symbol_matrix("V", D, H),
+           "W": symbol_matrix("W", k * H, H)}
+    if cell.biases:
+        out["bU"] = symbol_matrix("bU", k * H, 1)
+        out["bW"] = symbol_matrix("bW", k * H, 1)
+    return out
+
+
+def _unit_values(cell, theta, x_t, previous, act_name):
+    """One step of ``cell`` with explicit symbols, unit by unit: ``{symbol: [value per unit]}``
+    for every block, previous state and line of the program (activations in proof form)."""
+    H = theta["W"].shape[1]
+    a = theta["U"][:, x_t] + (theta["bU"] if cell.biases else sp.zeros(cell.k * H, 1))
+    b = theta["W"] * previous[0] + (theta["bW"] if cell.biases else sp.zeros(cell.k * H, 1))
+    values = {}
+    for i, (a_sym, b_sym) in enumerate(zip(cell.a, cell.b, strict=True)):
+        values[a_sym] = [a[i * H + j] for j in range(H)]
+        values[b_sym] = [b[i * H + j] for j in range(H)]
+    for v, column in zip(cell.previous, previous, strict=True):
+        values[v] = [column[j] for j in range(H)]
+    pluggable = derive_activation(act_name) if act_name else None
+    for target, expr in cell.program:
+        act = activation_of(expr)
+        per_unit = []
+        for j in range(H):
+            unit = {s: vals[j] for s, vals in values.items()}
+            if act is not None:
+                arg = expr.args[0].xreplace(unit)
+                per_unit.append(act.f_proof.xreplace({_z: arg}))
+            elif isinstance(expr, sp.Function) and expr.func.__name__ == PLUGGABLE:
+                arg = expr.args[0].xreplace(unit)
+                per_unit.append(pluggable.f_proof.xreplace({_z: arg}))
+            else:
+                per_unit.append(expr.xreplace(unit))
+        values[target] = per_unit
+    return values
+
+
+def cell_unrolled(cell, H, D, x, y, activation=None):
+    """The loss of ``cell`` over ``x``, ``y`` written out in full, and the explicit forward
+    values of every step (what the derived backward pass reads)."""
+    theta = _cell_symbols(cell, H, D)
+    previous = [sp.zeros(H, 1) for _ in cell.states]
+    steps, E = [], 0
+    for x_t, y_t in zip(x, y, strict=True):
+        values = _unit_values(cell, theta, x_t, previous, activation)
+        previous = [sp.Matrix(values[v]) for v in cell.new]
+        o = theta["V"] * previous[0]
+        E += sp.log(sum(sp.exp(o_i) for o_i in o)) - o[y_t]
+        steps.append(values)
+    return theta, steps, E
+
+
+def cell_recurrence_gradients(cell, theta, steps, x, y, activation=None):
+    """Evaluate the derived backward pass of ``cell`` -- the node, block and state adjoints
+    that the generator prints, and the output layer's and projections' products -- on the
+    explicit forward values ``steps``."""
+    adj = derive_adjoint(cell)
+    g, proj = parameter_gradients(), projection_gradients()
+    H, D = theta["W"].shape[1], theta["U"].shape[1]
+    k, T = cell.k, len(x)
+    pluggable = derive_activation(activation) if activation else None
+
+    def evaluate(expr, values, j):
+        unit = {s: vals[j] for s, vals in values.items()}
+        if pluggable is not None:  # f' written in the output, for the chosen f
+            expr = expr.replace(lambda e: isinstance(e, sp.Function) and e.func == fprime,
+                                lambda e: pluggable.fprime_s.subs(_s, e.args[0]))
+        return expr.xreplace(unit)
+
+    # Output layer: P - Y, G = Do V, dV = Do^T S (derived, stacked over the steps).
+    S = sp.ImmutableMatrix.vstack(*(sp.Matrix(v[cell.new[0]]).T for v in steps))
+    rows = []
+    for t in range(T):
+        o = theta["V"] * S[t, :].T
+        total = sum(sp.exp(o_i) for o_i in o)
+        rows.append(o.applyfunc(lambda o_i, total=total: sp.exp(o_i) / total).T)
+    P = sp.ImmutableMatrix.vstack(*rows)
+    Y = _one_hot(y, D)
+    X = _one_hot(x, D)
+
+    def explicit(expr, values):
+        return sp.ImmutableMatrix(expr.xreplace(values).doit().as_explicit())
+
+    Do = explicit(g.Do, {sym.P: P, sym.Y: Y})
+    dV = explicit(g.dV, {sym.Do: Do, sym.S: S})
+    G = explicit(g.G, {sym.Do: Do, sym.V: theta["V"]})
+    # The backward sweep, unit by unit, with the derived adjoints.
+    nxt = [[0] * H for _ in cell.states]
+    dA_rows, dB_rows = [None] * T, [None] * T
+    for t in reversed(range(T)):
+        values = steps[t]
+        incoming = {d: [(G[t, j] if i == 0 else 0) + nxt[i][j] for j in range(H)]
+                    for i, d in enumerate(adj.incoming)}
+        node_values = dict(incoming)
+
+        def terms_value(terms, j):
+            return sum((node_values[n][j] * evaluate(c, values, j) for n, c in terms.items()),
+                       sp.S.Zero)
+
+        for node in adj.nodes:
+            node_values[node.symbol] = [terms_value(node.terms, j) for j in range(H)]
+        db = sp.Matrix([terms_value(adj.grad_b[i], j) for i in range(k) for j in range(H)])
+        da = sp.Matrix([terms_value(adj.grad_a[i], j) for i in range(k) for j in range(H)])
+        dB_rows[t], dA_rows[t] = db.T, da.T
+        back = explicit(proj.dh_prev, {sym.W_cell: theta["W"], sym.d_b: db})
+        nxt = [[(back[j] if i == 0 else 0) + terms_value(adj.grad_prev[i], j) for j in range(H)]
+               for i in range(len(cell.states))]
+    dA, dB = sp.ImmutableMatrix.vstack(*dA_rows), sp.ImmutableMatrix.vstack(*dB_rows)
+    S_prev = sp.ImmutableMatrix.vstack(sp.zeros(1, H), *(S[t, :] for t in range(T - 1)))
+    out = {"U": explicit(proj.dU, {sym.dA: dA, sym.X: X}), "V": dV,
+           "W": explicit(proj.dW, {sym.dB: dB, sym.S_prev: S_prev})}
+    if cell.biases:
+        ones = sp.ones(T, 1)
+        out["bU"] = explicit(proj.dbU.xreplace({sym.ones: ones}), {sym.dA: dA})
+        out["bW"] = explicit(proj.dbW.xreplace({sym.ones: ones}), {sym.dB: dB})
+    return out
+
+
+def prove_cell(cell, H, D, x, y, activation=None):
+    """``{parameter: True}`` when ``cell``'s derived backward pass equals ``sympy.diff`` of
+    its unrolled loss exactly.  ``activation`` chooses ``f`` for a cell that calls it.
+
+    >>> from bptt_book.derivation.cells import GRU
+    >>> from bptt_book.derivation.unrolled import prove_cell
+    >>> prove_cell(GRU, 1, 2, x=[0, 1], y=[1, 0])
+    {'U': True, 'V': True, 'W': True, 'bU': True, 'bW': True}
+    """
+    if cell.uses_pluggable:
+        activation = activation or "tanh"
+        if activation not in PROVABLE:
+            raise ValueError(f"the exact proof covers {PROVABLE}; got {activation!r}")
+    theta, steps, E = cell_unrolled(cell, H, D, x, y, activation)
+    derived = cell_recurrence_gradients(cell, theta, steps, x, y, activation)
+    result = {}
+    for name, matrix in theta.items():
+        unrolled = matrix.applyfunc(lambda entry: sp.diff(E, entry))
+        difference = (unrolled - derived[name]).applyfunc(sp.expand)
+        result[name] = difference.is_zero_matrix is True
     return result

@@ -1,0 +1,205 @@
+"""The GRU (cell ``gru``): GENERATED CODE, do not edit by hand.
+
+Its equations (bptt_book.derivation.cells), per hidden unit, with a = U x_t + b_U and
+b = W h_(t-1) + b_W cut into the blocks 'r', 'z', 'n':
+
+    r = sigmoid(a_r + b_r)
+    z = sigmoid(a_z + b_z)
+    n = tanh(a_n + r*b_n)
+    h' = (1 - z)*n + z*h
+
+Written by ``python -m bptt_book generate`` from the SymPy derivation in :mod:`bptt_book.derivation`;
+``python -m bptt_book generate --check`` fails when this file differs from what the derivation prints today.
+Every right-hand side is printed from a SymPy expression, quoted in the comment above it.
+Arrays are time-stacked and batched: token ids ``x`` are (N, T) and a state is (N, T, H).  A
+column vector of the derivation is a row here, so ``W.T*d_b`` is printed as ``d_b @ W``.
+This module imports NumPy only.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .layers import input_projection, previous_states
+
+NAME = 'gru'
+STATES = ('h',)
+BLOCKS = ('r', 'z', 'n')
+BIASES = True
+#: True when the equations call the activation f, chosen when the cell runs
+PLUGGABLE = False
+
+
+class GRUParams(NamedTuple):
+    """The weights of the GRU, or gradients of the same shapes.
+
+    U (3H, D), W (3H, H), bU and bW (3H,): row blocks 'r', 'z', 'n'; V (D, H) is the output layer.
+    """
+
+    U: np.ndarray
+    V: np.ndarray
+    W: np.ndarray
+    bU: np.ndarray
+    bW: np.ndarray
+
+
+PARAMS = GRUParams  # the parameter tuple of this cell
+
+
+class Tape(NamedTuple):
+    """What the forward pass keeps for the backward pass, each (N, T, H)."""
+
+    h: np.ndarray  # h'
+    h_prev: np.ndarray  # h
+    b_n: np.ndarray  # b_n
+    r: np.ndarray  # r
+    z: np.ndarray  # z
+    n: np.ndarray  # n
+
+
+def forward(p, x, act=None):
+    """Run the GRU over token ids x (N, T); return its Tape.
+
+    ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    """
+    del act  # this cell's activations are fixed by its equations
+    N, T = x.shape
+    H = p.W.shape[1]
+    A = input_projection(p.U, p.bU, x)  # a_t = U x_t + b_U, every step
+    h_all = np.empty((N, T, H), dtype=A.dtype)
+    b_n_all = np.empty((N, T, H), dtype=A.dtype)
+    r_all = np.empty((N, T, H), dtype=A.dtype)
+    z_all = np.empty((N, T, H), dtype=A.dtype)
+    n_all = np.empty((N, T, H), dtype=A.dtype)
+    h = np.zeros((N, H), dtype=A.dtype)
+    WT = p.W.T
+    bW = p.bW
+    for t in range(T):
+        # b_t = W*h + b_W
+        b = h @ WT + bW
+        a = A[:, t]
+        b_n_all[:, t] = b[:, 2*H:]
+        # r = sigmoid(a_r + b_r)
+        r = r_all[:, t] = np.exp(-np.logaddexp(0, -a[:, :H] - b[:, :H]))
+        # z = sigmoid(a_z + b_z)
+        z = z_all[:, t] = np.exp(-np.logaddexp(0, -a[:, H:2*H] - b[:, H:2*H]))
+        # n = tanh(a_n + b_n*r)
+        n = n_all[:, t] = np.tanh(a[:, 2*H:] + b[:, 2*H:]*r)
+        # h' = h*z + n*(1 - z)
+        h = h_all[:, t] = h*z + n*(1 - z)
+    h_prev_all = previous_states(h_all)
+    return Tape(h_all, h_prev_all, b_n_all, r_all, z_all, n_all)
+
+
+def coefficients(tape, act=None):
+    """The factors of the backward step that depend on the forward values only,
+    for every step at once: each (N, T, H), stacked (N, T, blocks, H) where a group
+    of blocks shares one adjoint.
+    """
+    del act  # this cell's activations are fixed by its equations
+    x0 = tape.z - 1
+    x1 = x0*(tape.n**2 - 1)
+    x2 = tape.r*x1
+    # c0 = b_n*r*(1 - n**2)*(1 - r)*(1 - z)
+    c0 = -tape.b_n*x2*(tape.r - 1)
+    # c1 = z*(1 - z)*(h - n)
+    c1 = -x0*tape.z*(tape.h_prev - tape.n)
+    # c2 = r*(1 - n**2)*(1 - z)
+    c2 = x2
+    # c3 = z
+    c3 = tape.z
+    # c4 = (1 - n**2)*(1 - z)
+    c4 = x1
+    cb03 = np.stack((c0, c1, c2,), axis=-2)
+    return {'c0': c0, 'c1': c1, 'c2': c2, 'c3': c3, 'c4': c4, 'cb03': cb03}
+
+
+def backward(p, tape, G, truncate=None, act=None):
+    """The adjoints dA, dB (N, T, kH) of the two projections at every step.
+
+    ``G`` holds g_t = V^T (yhat_t - y_t), the output layer's push on the first state
+    (N, T, H).  ``truncate=None`` is exact BPTT; ``truncate=K`` carries the error of
+    output t back through steps t, t-1, ..., t-K only (the tutorial's window).
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    c4 = C['c4']
+    if truncate is None or truncate >= T - 1:
+        dB, inc = _exact(W, G, C)
+    else:
+        dB, inc = _window(W, G, truncate, C)
+    # blocks whose input adjoint differs from the recurrent one: from the adjoints that arrived
+    dA = dB.copy().reshape(N, T, 3, H)
+    dA[..., 2, :] = c4 * inc[0]
+    return dA.reshape(N, T, -1), dB
+
+
+def _exact(W, G, C):
+    """Exact BPTT: one sweep from t = T-1 down to 0; returns dB and the incoming
+    adjoints of every step (for the blocks computed afterwards).
+    """
+    N, T, H = G.shape
+    c3, cb03 = C['c3'], C['cb03']
+    dB = np.empty((N, T, 3, H), dtype=G.dtype)
+    next_h = np.zeros_like(G[:, 0])
+    inc_h = np.empty_like(G)
+    for t in range(T - 1, -1, -1):
+        d_h = G[:, t] + next_h
+        inc_h[:, t] = d_h
+        db = dB[:, t]
+        db[..., 0:3, :] = cb03[:, t] * d_h[..., None, :]
+        # next_h = d_b @ W  (W.T*d_b as a row) + c3[:, t] * d_h
+        next_h = db.reshape(N, -1) @ W + c3[:, t] * d_h
+    return dB.reshape(N, T, -1), (inc_h,)
+
+
+def _window(W, G, K, C):
+    """BPTT truncated at K: output t's error reaches steps t ... max(0, t-K).
+
+    At lag j, row k of ``inc_*`` holds the adjoint that output k+j sends to step k.
+    Every output moves back at once, one product with W per lag; the adjoints are
+    linear in what arrives, so the lags add up first and the blocks follow once.
+    """
+    N, T, H = G.shape
+    c3, cb03 = C['c3'], C['cb03']
+    inc_h = G
+    total_h = inc_h.copy()
+    for j in range(1, min(K, T - 1) + 1):
+        n = T - j + 1  # rows 0 ... n-1 of the previous lag are filled
+        d_h = inc_h[:, 1:n]
+        db = np.empty((N, n - 1, 3, H), dtype=G.dtype)
+        db[..., 0:3, :] = cb03[:, 1:n] * d_h[..., None, :]
+        inc_h = db.reshape(N, n - 1, -1) @ W + c3[:, 1:n] * d_h
+        total_h[:, : n - 1] += inc_h
+    d_h = total_h
+    dB = np.empty((N, T, 3, H), dtype=G.dtype)
+    dB[..., 0:3, :] = cb03 * d_h[..., None, :]
+    return dB.reshape(N, T, -1), (total_h,)
+
+
+def step_jacobians(p, tape, act=None):
+    """d(state_t)/d(state_(t-1)) for every step: (N, T, S*H, S*H), rows indexing the
+    new state.  The state is [h] (S = 1 vector of H).
+    """
+    del act  # this cell's activations are fixed by its equations
+    x0 = tape.z - 1
+    x1 = tape.r*x0*(tape.n**2 - 1)
+    # j0 = z
+    j0 = tape.z
+    # j1 = b_n*r*(1 - n**2)*(1 - r)*(1 - z)
+    j1 = -tape.b_n*x1*(tape.r - 1)
+    # j2 = z*(1 - z)*(h - n)
+    j2 = -x0*tape.z*(tape.h_prev - tape.n)
+    # j3 = r*(1 - n**2)*(1 - z)
+    j3 = x1
+    W = p.W
+    H = W.shape[1]
+    shape = tape.h.shape[:-1]
+    J = np.zeros(shape + (H, H), dtype=W.dtype)
+    units = np.arange(H)
+    # d h' / d h: through W: diag(b_n*r*(1 - n**2)*(1 - r)*(1 - z)) W_r + diag(z*(1 - z)*(h - n)) W_z + diag(r*(1 - n**2)*(1 - z)) W_n
+    J[..., :, :] = j1[..., :, None] * W[:H] + j2[..., :, None] * W[H:2*H] + j3[..., :, None] * W[2*H:]
+    # d h' / d h: direct: diag(z)
+    J[..., units, units] += j0
+    return J

@@ -1,0 +1,247 @@
+"""The LSTM (cell ``lstm``): GENERATED CODE, do not edit by hand.
+
+Its equations (bptt_book.derivation.cells), per hidden unit, with a = U x_t + b_U and
+b = W h_(t-1) + b_W cut into the blocks 'i', 'f', 'g', 'o':
+
+    i = sigmoid(a_i + b_i)
+    f = sigmoid(a_f + b_f)
+    g = tanh(a_g + b_g)
+    o = sigmoid(a_o + b_o)
+    c' = f*c + i*g
+    h' = o*tanh(c')
+
+Written by ``python -m bptt_book generate`` from the SymPy derivation in :mod:`bptt_book.derivation`;
+``python -m bptt_book generate --check`` fails when this file differs from what the derivation prints today.
+Every right-hand side is printed from a SymPy expression, quoted in the comment above it.
+Arrays are time-stacked and batched: token ids ``x`` are (N, T) and a state is (N, T, H).  A
+column vector of the derivation is a row here, so ``W.T*d_b`` is printed as ``d_b @ W``.
+This module imports NumPy only.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .layers import input_projection, previous_states
+
+NAME = 'lstm'
+STATES = ('h', 'c')
+BLOCKS = ('i', 'f', 'g', 'o')
+BIASES = True
+#: True when the equations call the activation f, chosen when the cell runs
+PLUGGABLE = False
+
+
+class LSTMParams(NamedTuple):
+    """The weights of the LSTM, or gradients of the same shapes.
+
+    U (4H, D), W (4H, H), bU and bW (4H,): row blocks 'i', 'f', 'g', 'o'; V (D, H) is the output layer.
+    """
+
+    U: np.ndarray
+    V: np.ndarray
+    W: np.ndarray
+    bU: np.ndarray
+    bW: np.ndarray
+
+
+PARAMS = LSTMParams  # the parameter tuple of this cell
+
+
+class Tape(NamedTuple):
+    """What the forward pass keeps for the backward pass, each (N, T, H)."""
+
+    h: np.ndarray  # h'
+    c: np.ndarray  # c'
+    h_prev: np.ndarray  # h
+    c_prev: np.ndarray  # c
+    i: np.ndarray  # i
+    f: np.ndarray  # f
+    g: np.ndarray  # g
+    o: np.ndarray  # o
+    tanh_c: np.ndarray  # tanh_c
+
+
+def forward(p, x, act=None):
+    """Run the LSTM over token ids x (N, T); return its Tape.
+
+    ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    """
+    del act  # this cell's activations are fixed by its equations
+    N, T = x.shape
+    H = p.W.shape[1]
+    A = input_projection(p.U, p.bU, x)  # a_t = U x_t + b_U, every step
+    h_all = np.empty((N, T, H), dtype=A.dtype)
+    c_all = np.empty((N, T, H), dtype=A.dtype)
+    i_all = np.empty((N, T, H), dtype=A.dtype)
+    f_all = np.empty((N, T, H), dtype=A.dtype)
+    g_all = np.empty((N, T, H), dtype=A.dtype)
+    o_all = np.empty((N, T, H), dtype=A.dtype)
+    tanh_c_all = np.empty((N, T, H), dtype=A.dtype)
+    h = np.zeros((N, H), dtype=A.dtype)
+    c = np.zeros((N, H), dtype=A.dtype)
+    WT = p.W.T
+    bW = p.bW
+    for t in range(T):
+        # b_t = W*h + b_W
+        b = h @ WT + bW
+        a = A[:, t]
+        # i = sigmoid(a_i + b_i)
+        i = i_all[:, t] = np.exp(-np.logaddexp(0, -a[:, :H] - b[:, :H]))
+        # f = sigmoid(a_f + b_f)
+        f = f_all[:, t] = np.exp(-np.logaddexp(0, -a[:, H:2*H] - b[:, H:2*H]))
+        # g = tanh(a_g + b_g)
+        g = g_all[:, t] = np.tanh(a[:, 2*H:3*H] + b[:, 2*H:3*H])
+        # o = sigmoid(a_o + b_o)
+        o = o_all[:, t] = np.exp(-np.logaddexp(0, -a[:, 3*H:] - b[:, 3*H:]))
+        # c' = c*f + g*i
+        c = c_all[:, t] = c*f + g*i
+        # tanh_c = tanh(c')
+        tanh_c = tanh_c_all[:, t] = np.tanh(c)
+        # h' = o*tanh_c
+        h = h_all[:, t] = o*tanh_c
+    h_prev_all = previous_states(h_all)
+    c_prev_all = previous_states(c_all)
+    return Tape(h_all, c_all, h_prev_all, c_prev_all, i_all, f_all, g_all, o_all, tanh_c_all)
+
+
+def coefficients(tape, act=None):
+    """The factors of the backward step that depend on the forward values only,
+    for every step at once: each (N, T, H), stacked (N, T, blocks, H) where a group
+    of blocks shares one adjoint.
+    """
+    del act  # this cell's activations are fixed by its equations
+    # c0 = o*(1 - tanh_c**2)
+    c0 = -tape.o*(tape.tanh_c**2 - 1)
+    # c1 = g*i*(1 - i)
+    c1 = -tape.g*tape.i*(tape.i - 1)
+    # c2 = c*f*(1 - f)
+    c2 = -tape.c_prev*tape.f*(tape.f - 1)
+    # c3 = i*(1 - g**2)
+    c3 = -tape.i*(tape.g**2 - 1)
+    # c4 = o*tanh_c*(1 - o)
+    c4 = -tape.o*tape.tanh_c*(tape.o - 1)
+    # c5 = f
+    c5 = tape.f
+    cb03 = np.stack((c1, c2, c3,), axis=-2)
+    return {'c0': c0, 'c1': c1, 'c2': c2, 'c3': c3, 'c4': c4, 'c5': c5, 'cb03': cb03}
+
+
+def backward(p, tape, G, truncate=None, act=None):
+    """The adjoints dA, dB (N, T, kH) of the two projections at every step.
+
+    ``G`` holds g_t = V^T (yhat_t - y_t), the output layer's push on the first state
+    (N, T, H).  ``truncate=None`` is exact BPTT; ``truncate=K`` carries the error of
+    output t back through steps t, t-1, ..., t-K only (the tutorial's window).
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    if truncate is None or truncate >= T - 1:
+        dB, inc = _exact(W, G, C)
+    else:
+        dB, inc = _window(W, G, truncate, C)
+    return dB, dB  # dA = dB: every block's two adjoints are equal
+
+
+def _exact(W, G, C):
+    """Exact BPTT: one sweep from t = T-1 down to 0; returns dB and the incoming
+    adjoints of every step (for the blocks computed afterwards).
+    """
+    N, T, H = G.shape
+    c0, c4, c5, cb03 = C['c0'], C['c4'], C['c5'], C['cb03']
+    dB = np.empty((N, T, 4, H), dtype=G.dtype)
+    next_h = np.zeros_like(G[:, 0])
+    next_c = np.zeros_like(G[:, 0])
+    for t in range(T - 1, -1, -1):
+        d_h = G[:, t] + next_h
+        d_c = next_c
+        # adj_c' = d_c'*1 + d_h'*o*(1 - tanh_c**2)
+        adj_c = d_c + c0[:, t] * d_h
+        db = dB[:, t]
+        db[..., 0:3, :] = cb03[:, t] * adj_c[..., None, :]
+        db[..., 3, :] = c4[:, t] * d_h
+        # next_h = d_b @ W  (W.T*d_b as a row)
+        next_h = db.reshape(N, -1) @ W
+        next_c = c5[:, t] * adj_c
+    return dB.reshape(N, T, -1), ()
+
+
+def _window(W, G, K, C):
+    """BPTT truncated at K: output t's error reaches steps t ... max(0, t-K).
+
+    At lag j, row k of ``inc_*`` holds the adjoint that output k+j sends to step k.
+    Every output moves back at once, one product with W per lag; the adjoints are
+    linear in what arrives, so the lags add up first and the blocks follow once.
+    """
+    N, T, H = G.shape
+    c0, c4, c5, cb03 = C['c0'], C['c4'], C['c5'], C['cb03']
+    inc_h = G
+    total_h = inc_h.copy()
+    inc_c = np.zeros_like(G)
+    total_c = inc_c.copy()
+    for j in range(1, min(K, T - 1) + 1):
+        n = T - j + 1  # rows 0 ... n-1 of the previous lag are filled
+        d_h = inc_h[:, 1:n]
+        d_c = inc_c[:, 1:n]
+        # adj_c' = d_c'*1 + d_h'*o*(1 - tanh_c**2)
+        adj_c = d_c + c0[:, 1:n] * d_h
+        db = np.empty((N, n - 1, 4, H), dtype=G.dtype)
+        db[..., 0:3, :] = cb03[:, 1:n] * adj_c[..., None, :]
+        db[..., 3, :] = c4[:, 1:n] * d_h
+        inc_h = db.reshape(N, n - 1, -1) @ W
+        total_h[:, : n - 1] += inc_h
+        inc_c = c5[:, 1:n] * adj_c
+        total_c[:, : n - 1] += inc_c
+    d_h = total_h
+    d_c = total_c
+    # adj_c' = d_c'*1 + d_h'*o*(1 - tanh_c**2)
+    adj_c = d_c + c0 * d_h
+    dB = np.empty((N, T, 4, H), dtype=G.dtype)
+    dB[..., 0:3, :] = cb03 * adj_c[..., None, :]
+    dB[..., 3, :] = c4 * d_h
+    return dB.reshape(N, T, -1), (total_h, total_c,)
+
+
+def step_jacobians(p, tape, act=None):
+    """d(state_t)/d(state_(t-1)) for every step: (N, T, S*H, S*H), rows indexing the
+    new state.  The state is [h; c] (S = 2 vectors of H).
+    """
+    del act  # this cell's activations are fixed by its equations
+    x0 = tape.o*(tape.tanh_c**2 - 1)
+    x1 = tape.g*tape.i*(tape.i - 1)
+    x2 = tape.f*x0
+    x3 = tape.c_prev*(tape.f - 1)
+    x4 = tape.i*(tape.g**2 - 1)
+    # j0 = g*i*o*(1 - i)*(1 - tanh_c**2)
+    j0 = x0*x1
+    # j1 = c*f*o*(1 - f)*(1 - tanh_c**2)
+    j1 = x2*x3
+    # j2 = i*o*(1 - g**2)*(1 - tanh_c**2)
+    j2 = x0*x4
+    # j3 = o*tanh_c*(1 - o)
+    j3 = -tape.o*tape.tanh_c*(tape.o - 1)
+    # j4 = f*o*(1 - tanh_c**2)
+    j4 = -x2
+    # j5 = g*i*(1 - i)
+    j5 = -x1
+    # j6 = c*f*(1 - f)
+    j6 = -tape.f*x3
+    # j7 = i*(1 - g**2)
+    j7 = -x4
+    # j8 = f
+    j8 = tape.f
+    W = p.W
+    H = W.shape[1]
+    shape = tape.h.shape[:-1]
+    J = np.zeros(shape + (2 * H, 2 * H), dtype=W.dtype)
+    units = np.arange(H)
+    # d h' / d h: through W: diag(g*i*o*(1 - i)*(1 - tanh_c**2)) W_i + diag(c*f*o*(1 - f)*(1 - tanh_c**2)) W_f + diag(i*o*(1 - g**2)*(1 - tanh_c**2)) W_g + diag(o*tanh_c*(1 - o)) W_o
+    J[..., :H, :H] = j0[..., :, None] * W[:H] + j1[..., :, None] * W[H:2*H] + j2[..., :, None] * W[2*H:3*H] + j3[..., :, None] * W[3*H:]
+    # d h' / d c: direct: diag(f*o*(1 - tanh_c**2))
+    J[..., units, 1*H + units] += j4
+    # d c' / d h: through W: diag(g*i*(1 - i)) W_i + diag(c*f*(1 - f)) W_f + diag(i*(1 - g**2)) W_g
+    J[..., H:2*H, :H] = j5[..., :, None] * W[:H] + j6[..., :, None] * W[H:2*H] + j7[..., :, None] * W[2*H:3*H]
+    # d c' / d c: direct: diag(f)
+    J[..., 1*H + units, 1*H + units] += j8
+    return J

@@ -1,0 +1,152 @@
+"""The plain RNN (cell ``rnn``): GENERATED CODE, do not edit by hand.
+
+Its equations (bptt_book.derivation.cells), per hidden unit, with a = U x_t + b_U and
+b = W s_(t-1) + b_W cut into the blocks '':
+
+    s' = f(a + b)
+
+Written by ``python -m bptt_book generate`` from the SymPy derivation in :mod:`bptt_book.derivation`;
+``python -m bptt_book generate --check`` fails when this file differs from what the derivation prints today.
+Every right-hand side is printed from a SymPy expression, quoted in the comment above it.
+Arrays are time-stacked and batched: token ids ``x`` are (N, T) and a state is (N, T, H).  A
+column vector of the derivation is a row here, so ``W.T*d_b`` is printed as ``d_b @ W``.
+This module imports NumPy only.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .layers import input_projection, previous_states
+
+NAME = 'rnn'
+STATES = ('s',)
+BLOCKS = ('',)
+BIASES = False
+#: True when the equations call the activation f, chosen when the cell runs
+PLUGGABLE = True
+
+
+class Params(NamedTuple):
+    """The weights of the plain RNN, or gradients of the same shapes.
+
+    U (1H, D), W (1H, H): row blocks ''; V (D, H) is the output layer.
+    """
+
+    U: np.ndarray
+    V: np.ndarray
+    W: np.ndarray
+
+
+PARAMS = Params  # the parameter tuple of this cell
+
+
+class Tape(NamedTuple):
+    """What the forward pass keeps for the backward pass, each (N, T, H)."""
+
+    s: np.ndarray  # s'
+    s_prev: np.ndarray  # s
+
+
+def forward(p, x, act=None):
+    """Run the plain RNN over token ids x (N, T); return its Tape.
+
+    ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    """
+    f, _ = act  # the activation (and its derivative in the output)
+    N, T = x.shape
+    H = p.W.shape[1]
+    A = input_projection(p.U, None, x)  # a_t = U x_t + b_U, every step
+    s_all = np.empty((N, T, H), dtype=A.dtype)
+    s = np.zeros((N, H), dtype=A.dtype)
+    WT = p.W.T
+    for t in range(T):
+        # b_t = W*s
+        b = s @ WT
+        a = A[:, t]
+        # s' = f(a + b)
+        s = s_all[:, t] = f(a + b)
+    s_prev_all = previous_states(s_all)
+    return Tape(s_all, s_prev_all)
+
+
+def coefficients(tape, act=None):
+    """The factors of the backward step that depend on the forward values only,
+    for every step at once: each (N, T, H), stacked (N, T, blocks, H) where a group
+    of blocks shares one adjoint.
+    """
+    _, fprime = act  # the activation's derivative, written in its output
+    # c0 = fprime(s')
+    c0 = fprime(tape.s)
+    return {'c0': c0}
+
+
+def backward(p, tape, G, truncate=None, act=None):
+    """The adjoints dA, dB (N, T, kH) of the two projections at every step.
+
+    ``G`` holds g_t = V^T (yhat_t - y_t), the output layer's push on the first state
+    (N, T, H).  ``truncate=None`` is exact BPTT; ``truncate=K`` carries the error of
+    output t back through steps t, t-1, ..., t-K only (the tutorial's window).
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    if truncate is None or truncate >= T - 1:
+        dB, inc = _exact(W, G, C)
+    else:
+        dB, inc = _window(W, G, truncate, C)
+    return dB, dB  # dA = dB: every block's two adjoints are equal
+
+
+def _exact(W, G, C):
+    """Exact BPTT: one sweep from t = T-1 down to 0; returns dB and the incoming
+    adjoints of every step (for the blocks computed afterwards).
+    """
+    N, T, H = G.shape
+    c0 = C['c0']
+    dB = np.empty_like(G)
+    next_s = np.zeros_like(G[:, 0])
+    for t in range(T - 1, -1, -1):
+        d_s = G[:, t] + next_s
+        db = dB[:, t] = c0[:, t] * d_s
+        # next_s = d_b @ W  (W.T*d_b as a row)
+        next_s = db @ W
+    return dB.reshape(N, T, -1), ()
+
+
+def _window(W, G, K, C):
+    """BPTT truncated at K: output t's error reaches steps t ... max(0, t-K).
+
+    At lag j, row k of ``inc_*`` holds the adjoint that output k+j sends to step k.
+    Every output moves back at once, one product with W per lag; the adjoints are
+    linear in what arrives, so the lags add up first and the blocks follow once.
+    """
+    N, T, H = G.shape
+    c0 = C['c0']
+    inc_s = G
+    total_s = inc_s.copy()
+    for j in range(1, min(K, T - 1) + 1):
+        n = T - j + 1  # rows 0 ... n-1 of the previous lag are filled
+        d_s = inc_s[:, 1:n]
+        db = c0[:, 1:n] * d_s
+        inc_s = db @ W
+        total_s[:, : n - 1] += inc_s
+    d_s = total_s
+    dB = c0 * d_s
+    return dB.reshape(N, T, -1), (total_s,)
+
+
+def step_jacobians(p, tape, act=None):
+    """d(state_t)/d(state_(t-1)) for every step: (N, T, S*H, S*H), rows indexing the
+    new state.  The state is [s] (S = 1 vector of H).
+    """
+    _, fprime = act  # the activation's derivative, written in its output
+    # j0 = fprime(s')
+    j0 = fprime(tape.s)
+    W = p.W
+    H = W.shape[1]
+    shape = tape.s.shape[:-1]
+    J = np.zeros(shape + (H, H), dtype=W.dtype)
+    # d s' / d s: through W: diag(fprime(s')) W
+    J[..., :, :] = j0[..., :, None] * W
+    return J
