@@ -53,3 +53,33 @@ def by_name(name):
 def of(params):
     """The module of the cell whose parameters ``params`` are, or None for a plain tuple."""
     return _BY_TYPE.get(type(params))
+
+
+def with_bias(params, block, value):
+    """A copy of a gated cell's parameters whose total bias on ``block`` is ``value``:
+    ``b_U`` of that block set to ``value`` and ``b_W`` of it to 0 (the two always add).
+
+    A large forget-gate bias (``with_bias(p, "f", 1.0)`` for an LSTM) or update-gate bias
+    (``"z"`` for a GRU) starts the cell remembering.
+
+    >>> import bptt_book as bb
+    >>> from bptt_book.cells import with_bias
+    >>> p = with_bias(bb.init_params(5, 2, cell="lstm", seed=0), "f", 1.0)
+    >>> (p.bU + p.bW).reshape(4, 2).tolist()[1]
+    [1.0, 1.0]
+    """
+    from . import _checks
+
+    cell, p = _checks.params(params)
+    if not cell.BIASES:
+        raise TypeError(f"the {cell.NAME} cell has no biases")
+    if block not in cell.BLOCKS:
+        raise ValueError(f"block must be one of {list(cell.BLOCKS)}; got {block!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise TypeError(f"value must be a number; got {value!r}")
+    H = p.W.shape[1]
+    i = cell.BLOCKS.index(block)
+    bU, bW = p.bU.copy(), p.bW.copy()
+    bU[i * H : (i + 1) * H] = value
+    bW[i * H : (i + 1) * H] = 0.0
+    return p._replace(bU=bU, bW=bW)

@@ -9,14 +9,16 @@ def _generate(args):
     from .derivation import generate
 
     if args.check:
-        if generate.check():
-            print(f"{generate.TARGET.name} is up to date with the derivation")
+        stale = generate.differences()
+        if not stale:
+            names = ", ".join(generate.sources())
+            print(f"bptt_book/generated is up to date with the derivation ({names})")
             return 0
-        print(f"{generate.TARGET} differs from what the derivation prints today; "
-              f"run `{generate.COMMAND}` and commit the result", file=sys.stderr)
+        print(f"{', '.join(str(path) for path in stale)} differ from what the derivation prints "
+              f"today; run `{generate.COMMAND}` and commit the result", file=sys.stderr)
         return 1
-    path = generate.write()
-    print(f"wrote {path}")
+    paths = generate.write()
+    print(f"wrote {len(paths)} files to {paths[0].parent}")
     return 0
 
 
@@ -101,12 +103,12 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     gen = sub.add_parser(
         "generate",
-        help="write bptt_book/generated.py from the SymPy derivation",
-        description="Derive the gradients with SymPy (every step checked) and print them "
-        "into bptt_book/generated.py.",
+        help="write bptt_book/generated/ from the SymPy derivation",
+        description="Derive every cell's gradients with SymPy (every step checked) and print "
+        "them into bptt_book/generated/, one module per cell.",
     )
     gen.add_argument("--check", action="store_true",
-                     help="write nothing; exit 1 if the committed file differs")
+                     help="write nothing; exit 1 if a committed file differs")
     gen.set_defaults(run=_generate)
     info = sub.add_parser("info", help="show the book's models (conf/models.toml)")
     info.set_defaults(run=_info)

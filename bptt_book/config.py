@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from types import MappingProxyType
 
-from .generated import ACTIVATIONS
+from .generated.activations import ACTIVATIONS
 
 _HERE = Path(__file__).resolve().parent
 #: Where the settings live: ``conf/`` of a source checkout, or the copy in an installed wheel.

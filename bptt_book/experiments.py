@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, config, gru
+from . import __version__, config
+from .cells import with_bias
 from .tasks import TASKS, Recall, accuracy
 from .training import initial_params, train
 from .vanishing import jacobian_norms
@@ -112,7 +113,8 @@ def cache_dir():
     return Path(os.environ.get("BPTT_BOOK_CACHE") or Path.home() / ".cache" / "bptt_book")
 
 
-_SOURCES = ("tasks.py", "training.py", "experiments.py", "gru.py", "generated.py", "model.py",
+_SOURCES = ("tasks.py", "training.py", "experiments.py", "cells.py", "generated/rnn.py",
+            "generated/gru.py", "generated/layers.py", "generated/activations.py", "model.py",
             "gradients.py", "vanishing.py", "data/agreement.toml")
 
 
@@ -238,10 +240,13 @@ def _gru_jacobian(values, report, verbose):
     rnn = jacobian_norms(init_params(D, H, seed=seed), x)
     report(f"tanh RNN: ||ds_t/ds_k|| = {rnn.norm[-1]:.3g} at distance {T - 1}")
     curves = [{"label": "tanh RNN", "update_bias": None, "norm": rnn.norm.tolist()}]
+    from .generated import gru
+
     for b in values["update_biases"]:
-        params = gru.init_gru(D, H, update_bias=b, seed=seed)
-        r = gru.jacobian_norms(params, x)
-        states = gru.forward(params, x)
+        params = init_params(D, H, cell="gru", seed=seed)
+        params = with_bias(params._replace(bU=0 * params.bU, bW=0 * params.bW), "z", b)
+        r = jacobian_norms(params, x)
+        states = gru.forward(params, np.asarray([x]))
         report(f"GRU, b_z = {b:g}: mean update gate {states.z.mean():.3f}, "
                f"||ds_t/ds_k|| = {r.norm[-1]:.3g} at distance {T - 1}")
         curves.append({"label": f"GRU, $b_z = {b:g}$", "update_bias": b,

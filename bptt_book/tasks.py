@@ -251,15 +251,15 @@ class Agreement:
 TASKS = {"recall": Recall, "agreement": Agreement}
 
 
-def accuracy(params, data, *, activation="tanh"):
+def accuracy(params, data, *, activation=None):
     """The share of sequences whose last output's most likely token is the answer.
 
     Only the last position counts: it is the one that needs the long-range information.
     """
-    from .model import forward
+    from .model import CHUNK, forward
 
     right = 0
-    for i in range(0, len(data.x), 128):  # small blocks: see bptt_book.training.CHUNK
-        _, o = forward(params, data.x[i : i + 128], activation=activation)
-        right += int(np.sum(o[:, -1].argmax(axis=-1) == data.answer[i : i + 128]))
+    for i in range(0, len(data.x), CHUNK):
+        _, o = forward(params, data.x[i : i + CHUNK], activation=activation)
+        right += int(np.sum(o[:, -1].argmax(axis=-1) == data.answer[i : i + CHUNK]))
     return right / len(data.x)

@@ -23,9 +23,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks, generated
-from .gradients import bptt
-from .model import Params, _probabilities, init_params, loss, output_chunks, prepare
+from . import _checks
+from .generated import layers
+from .gradients import gradients_of
+from .model import (
+    CHUNK,
+    Params,
+    Prepared,
+    _probabilities,
+    init_params,
+    loss_of,
+    output_chunks,
+    prepare,
+    run,
+)
 from .vanishing import clip_gradients, global_norm
 
 #: The ways :func:`initial_params` can set the recurrent weights W.
@@ -71,7 +82,7 @@ def initial_params(word_dim, hidden_dim, *, init="tutorial", scale=1.0, input_sc
 # ------------------------------------------------------------------------- Pascanu's Omega
 
 
-def omega(params, x, y, *, activation="tanh"):
+def omega(params, x, y, *, activation=None):
     """Pascanu, Mikolov & Bengio's regulariser and its gradient with respect to W.
 
     With ``e_k = dE/ds_k`` (a row) for the error E of the **last** output, the one that
@@ -97,16 +108,23 @@ def omega(params, x, y, *, activation="tanh"):
     >>> float(value), float(abs(dW).max())
     (0.0, 0.0)
     """
-    p, x2, y2, _, f, fprime = prepare(params, x, y, activation)
-    U, V, W = p
-    S = generated.hidden_states(U, W, x2, f)
-    B, T, H = S.shape
+    return _omega(prepare(params, x, y, activation))
+
+
+def _omega(prepared):
+    """:func:`omega` of checked arguments."""
+    if prepared.cell.NAME != "rnn":
+        raise TypeError("omega is defined for the plain RNN's Params; got "
+                        f"{prepared.cell.PARAMS.__name__}")
+    p = prepared.params
+    V, W = p.V, p.W
+    tape, S = run(prepared)
     G = np.zeros_like(S)
     last = np.ascontiguousarray(S[:, -1])
     for rows, o in output_chunks(last, V):
         P = _probabilities(o, V)
-        _, G[rows, -1] = generated.output_layer(V, last[rows], P, y2[rows, -1])
-    Delta = generated.delta_exact(W, fprime(S), G)
+        _, G[rows, -1] = layers.output_layer(V, last[rows], P, prepared.y[rows, -1])
+    _, Delta = prepared.cell.backward(p, tape, G, None, prepared.act)  # delta_t, exact
     V_back = Delta[:, 1:] @ W  # v_k = delta_{k+1} W, k = 0 ... T-2
     E_next = G[:, 1:].copy()  # e_{k+1} = g_{k+1} + delta_{k+2} W
     E_next[:, :-1] += V_back[:, 1:]
@@ -160,31 +178,30 @@ class History:
         return text + ("  DIVERGED" if self.diverged else "")
 
 
-#: Sequences scored at once when measuring the loss.  Small blocks keep every matrix product
-#: below the size at which OpenBLAS starts threads, which on a busy machine cost more than
-#: they save.
-CHUNK = 128
-
-
-def _mean_loss(params, x, y, activation):
+def _mean_loss(prepared):
+    """The mean loss per sequence of checked arguments, scored CHUNK sequences at a time;
+    infinity once the weights have blown up."""
+    x, y = prepared.x, prepared.y
     try:
-        total = sum(loss(params, x[i : i + CHUNK], y[i : i + CHUNK], activation=activation)
+        total = sum(loss_of(prepared._replace(x=x[i : i + CHUNK], y=y[i : i + CHUNK]))
                     for i in range(0, len(x), CHUNK))
-    except _checks.NonFinite:  # the weights have blown up
+    except _checks.NonFinite:
         return float("inf")
     return total / len(x)
 
 
 def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
-          activation="tanh", clip=None, omega_weight=0.0, halve=True, seed=0,
+          activation=None, clip=None, omega_weight=0.0, halve=True, seed=0,
           evaluate=None, until=None, progress=None, verbose=False):
-    """Train ``params`` on the sequences ``x``, ``y`` (N, T) by SGD; return a :class:`History`.
+    """Train ``params`` (any cell's) on the sequences ``x``, ``y`` (N, T) by SGD; return a
+    :class:`History`.
 
     Each epoch visits the N sequences once, in an order drawn from ``default_rng(seed)``,
     ``batch_size`` at a time.  A step is ``theta -= learning_rate * g`` with ``g`` the
     gradient of the mean loss per sequence of the mini-batch (:func:`bptt_book.bptt`, with
     ``truncate`` and ``activation``), plus ``omega_weight`` times the gradient of
-    :func:`omega` per sequence, and then clipped to a global norm of ``clip`` if given.
+    :func:`omega` per sequence (plain RNN only), and then clipped to a global norm of
+    ``clip`` if given.
 
     After each epoch the loss on all N sequences is measured; when it is higher than after
     the epoch before, the learning rate is halved (``halve=False`` turns this off).
@@ -195,17 +212,20 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
     Training also stops, with ``history.diverged``, when the loss or the weights stop being
     finite.  ``params`` is not modified.
     """
-    p = Params(*(np.array(a, dtype=np.float64) for a in _checks.params(params)))
+    cell, p = _checks.params(params)
+    p = cell.PARAMS(*(np.array(a, dtype=np.float64) for a in p))
     x = np.asarray(x)
     y = np.asarray(y)
     if x.ndim != 2 or x.shape != y.shape:
         raise ValueError(f"x and y must be (N, T) arrays of one shape; got {x.shape}, {y.shape}")
     # Every argument is checked here, once: during training a ValueError can then only mean
     # that the weights diverged (NonFinite), and it is reported as such, never a bad input.
-    prepare(p, x, y, activation)
+    data = prepare(p, x, y, activation)
     _checks.finite_params(p)
     truncate = _checks.truncate(truncate)
     omega_weight = _checks.non_negative_number(omega_weight, "omega_weight")
+    if omega_weight and cell.NAME != "rnn":
+        raise ValueError(f"omega_weight applies to the plain RNN; got {cell.PARAMS.__name__}")
     seed = _checks.seed(seed)
     if until is not None:
         until = _checks.non_negative_number(until, "until")
@@ -219,19 +239,19 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
             print(h.line(epochs), file=sys.stderr, flush=True)
     rng = np.random.default_rng(seed)
     history = History(params=p)
-    history.loss.append(_mean_loss(p, x, y, activation))
+    history.loss.append(_mean_loss(data))
     N = len(x)
     for _ in range(epochs):
         norms, clipped = [], 0
         order = rng.permutation(N)
         for start in range(0, N, batch_size):
             rows = order[start : start + batch_size]
-            xb, yb = x[rows], y[rows]
+            batch = Prepared(cell, p, data.x[rows], data.y[rows], False, data.act)
             try:
-                g = bptt(p, xb, yb, truncate=truncate, activation=activation)
-                g = Params(*(a / len(rows) for a in g))
+                g = gradients_of(batch, truncate)
+                g = cell.PARAMS(*(a / len(rows) for a in g))
                 if omega_weight:
-                    _, dW = omega(p, xb, yb, activation=activation)
+                    _, dW = _omega(batch)
                     g = g._replace(W=g.W + omega_weight * dW / len(rows))
             except _checks.NonFinite:  # the weights have blown up
                 history.diverged = True
@@ -244,13 +264,13 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
             if clip is not None and norm >= clip:
                 g = clip_gradients(g, clip)
                 clipped += 1
-            p = Params(*(a - lr * d for a, d in zip(p, g, strict=True)))
+            p = cell.PARAMS(*(a - lr * d for a, d in zip(p, g, strict=True)))
             history.steps += 1
         history.params = p
         history.learning_rate.append(lr)
         history.grad_norm.append(float(np.mean(norms)) if norms else float("nan"))
         history.clipped.append(clipped)
-        current = _mean_loss(p, x, y, activation) if not history.diverged else float("inf")
+        current = _mean_loss(data._replace(params=p)) if not history.diverged else float("inf")
         history.diverged |= not np.isfinite(current)
         history.loss.append(current)
         metric = float(evaluate(p)) if evaluate and not history.diverged else float("nan")

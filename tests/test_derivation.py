@@ -8,14 +8,18 @@ import pytest
 import sympy as sp
 
 from bptt_book.derivation import generate, onestep, recurrence, unrolled
+from bptt_book.derivation.activations import NAMES, activation
+from bptt_book.derivation.activations import s as act_s
+from bptt_book.derivation.activations import z as act_z
+from bptt_book.derivation.cells import BUILT_IN
 from bptt_book.derivation import symbols as sym
 
 
-@pytest.mark.parametrize("name", ["tanh", "sigmoid", "relu"])
+@pytest.mark.parametrize("name", NAMES)
 def test_activation_derivative_matches_numeric_derivative(name):
-    act = onestep.activation(name)
-    f = sp.lambdify(sym.z, act.f_numeric.rewrite(sp.log), "numpy")
-    fprime = sp.lambdify(sym.s, act.fprime_s, "numpy")
+    act = activation(name)
+    f = sp.lambdify(act_z, act.f_numeric.rewrite(sp.log), "numpy")
+    fprime = sp.lambdify(act_s, act.fprime_s, "numpy")
     z = np.array([-3.0, -0.7, 0.2, 1.5, 4.0])
     h = 1e-6
     numeric = (f(z + h) - f(z - h)) / (2 * h)
@@ -23,17 +27,17 @@ def test_activation_derivative_matches_numeric_derivative(name):
 
 
 def test_activation_derivatives_in_terms_of_the_output():
-    s = sym.s
-    assert sp.expand(onestep.activation("tanh").fprime_s - (1 - s**2)) == 0
-    assert sp.expand(onestep.activation("sigmoid").fprime_s - s * (1 - s)) == 0
-    assert onestep.activation("relu").fprime_s == sp.Heaviside(s, 0)
+    s = act_s
+    assert sp.expand(activation("tanh").fprime_s - (1 - s**2)) == 0
+    assert sp.expand(activation("sigmoid").fprime_s - s * (1 - s)) == 0
+    assert activation("relu").fprime_s == sp.Heaviside(s, 0)
 
 
 def test_stable_sigmoid_equals_the_logistic_function():
-    act = onestep.activation("sigmoid")
+    act = activation("sigmoid")
     for value in (-30, -1, 0, sp.Rational(1, 3), 7):
-        assert sp.simplify((act.f - act.f_proof).subs(sym.z, value).rewrite(sp.exp)) == 0
-        assert sp.simplify((act.f - act.f_numeric.rewrite(sp.log)).subs(sym.z, value)) == 0
+        assert sp.simplify((act.f - act.f_proof).subs(act_z, value).rewrite(sp.exp)) == 0
+        assert sp.simplify((act.f - act.f_numeric.rewrite(sp.log)).subs(act_z, value)) == 0
 
 
 @pytest.mark.parametrize("K", [2, 3, 5])
@@ -123,23 +127,31 @@ def test_committed_generated_module_is_current():
     assert generate.check(), "run `python -m bptt_book generate` and commit the result"
 
 
-def test_generate_check_command_fails_on_a_stale_file(tmp_path, monkeypatch):
-    stale = tmp_path / "generated.py"
-    stale.write_text(generate.module_source().replace("1 - s**2", "1 - s"))
-    assert not generate.check(stale)
-    assert generate.check(generate.write(tmp_path / "fresh.py"))
+def test_generate_check_command_fails_on_a_stale_file(tmp_path):
+    generate.write(tmp_path)
+    assert generate.check(tmp_path)
+    stale = tmp_path / "rnn.py"
+    stale.write_text(stale.read_text().replace("fprime(tape.s)", "1 - tape.s"))
+    assert generate.differences(tmp_path) == [stale]
+    (tmp_path / "gru.py").unlink()
+    assert generate.differences(tmp_path) == [tmp_path / "rnn.py", tmp_path / "gru.py"]
     done = subprocess.run([sys.executable, "-m", "bptt_book", "generate", "--check"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
 
-def test_every_printed_line_names_its_sympy_source():
-    source = generate.module_source()
-    lines = source.splitlines()
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        starts_printed = stripped.startswith(("Do = ", "dV = ", "G = ", "dW ", "dU ", "UX = "))
-        if starts_printed and "np.zeros" not in stripped:  # zero accumulators: template
-            assert lines[i - 1].strip().startswith("# "), line
-    assert "DiagMatrix(fprime_t)*(g_t + W.T*delta_next)" in source
-    assert "F[:, t] * (delta_next @ W + G[:, t])" in source
+@pytest.mark.parametrize("cell", list(BUILT_IN.values()), ids=list(BUILT_IN))
+def test_every_printed_line_names_its_sympy_source(cell):
+    """Each line of the cell's equations and each coefficient of its backward step appears,
+    as the SymPy expression it was printed from, in a comment of the generated module."""
+    from bptt_book.derivation.adjoint import derive as derive_adjoint
+
+    source = generate.sources()[f"{cell.name}.py"]
+    for target, expr in cell.program:
+        assert f"# {target} = {expr}\n" in source, (target, expr)
+    for i, c in enumerate(derive_adjoint(cell).coefficients):
+        assert f"# c{i} = {c}\n" in source, c
+    layers = generate.sources()["layers.py"]
+    for comment in ("# Do = P - Y", "# dV = (S.T*Do).T", "# G = Do*V", "# dW = dB.T*S_prev",
+                    "# dU = dA.T*X", "# dbU = dA.T*1", "# dbW = dB.T*1"):
+        assert comment in layers, comment

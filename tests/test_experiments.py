@@ -153,7 +153,7 @@ def test_the_command_line_runs_an_experiment(tmp_path):
 
 
 def test_importing_the_package_stays_light():
-    code = ("import sys, bptt_book, bptt_book.tasks, bptt_book.training, bptt_book.gru, "
+    code = ("import sys, bptt_book, bptt_book.tasks, bptt_book.training, bptt_book.cells, "
             "bptt_book.experiments; print(sorted(m for m in ('sympy', 'matplotlib') "
             "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

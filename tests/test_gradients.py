@@ -10,9 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bptt_book as bb
+from bptt_book.generated import activations as generated_activations
 from bptt_book.reference import bptt_loop
 
-ACTIVATIONS = ["tanh", "sigmoid", "relu"]
+# Every activation of the table (bptt_book.derivation.activations), in its order.
+ACTIVATIONS = list(generated_activations.ACTIVATIONS)
 
 
 def random_case(rng, D, H, T, scale=1.0):
@@ -92,13 +94,13 @@ def test_gradient_check_treats_both_zero_entries_as_exact_agreement(small_model)
 
 def test_gradient_check_fails_a_wrong_gradient(small_model, monkeypatch):
     p, x, y = small_model
-    real = bb.gradients.bptt
+    real = bb.gradients.gradients_of
 
     def wrong(*args, **kwargs):
         dU, dV, dW = real(*args, **kwargs)
         return bb.Params(dU, dV, 1.01 * dW)
 
-    monkeypatch.setattr(bb.gradients, "bptt", wrong)
+    monkeypatch.setattr(bb.gradients, "gradients_of", wrong)
     result = bb.gradient_check(p, x, y)
     assert result.max_error["W"] > 1e-3 and not result.passed
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import bptt_book as bb
-from bptt_book import generated
+from bptt_book.generated import activations as generated
 from bptt_book.reference import forward_loop
 
 

@@ -15,7 +15,8 @@ import sympy as sp
 
 from . import symbols as sym
 from .generate import column_major
-from .onestep import activation, softmax_cross_entropy, step_jacobians
+from .activations import activation
+from .onestep import softmax_cross_entropy, step_jacobians
 from .printer import latex
 from .recurrence import derive
 
@@ -33,29 +34,6 @@ def _with(lhs, getter):
 
 _g = lambda: derive().gradients  # noqa: E731
 _r = lambda: derive().recurrence  # noqa: E731
-
-def _gru_jacobian():
-    """The GRU's step Jacobian, one path from s_{t-1} to s_t per line, each line printed
-    from a term of :func:`bptt_book.derivation.gru.closed_form` (the form its proof checks)."""
-    from . import gru
-
-    terms = list(sp.expand(gru.closed_form()).args)
-
-    def rank(term):  # the order of the book: kept share, update gate, candidate, reset gate
-        return term.has(gru.W_z) + 2 * term.has(gru.W_h) + term.has(gru.W_r)
-
-    terms.sort(key=rank)
-    # The candidate's two paths share the factor a_t; name it so that each line fits.
-    one = sp.OneMatrix(gru.H, 1)
-    a = sp.HadamardProduct(one - gru.z_t, one - sp.HadamardPower(gru.h_t, 2))
-    a_t = sp.MatrixSymbol("a_t", gru.H, 1)
-    named = [term.xreplace({a: a_t}) for term in terms]
-    if sum(term.has(a_t) for term in named) != 2:
-        raise AssertionError(f"the candidate's factor was not found in {terms}")
-    lines = r" \\ &+ ".join(latex(term) for term in named)
-    return (r"\begin{aligned}\frac{\partial s_t}{\partial s_{t-1}} = {} & "
-            + lines + r", \\ a_t = {} & " + latex(a) + r"\end{aligned}")
-
 
 #: name -> a function returning the LaTeX of ``lhs = derived expression``
 EQUATIONS = {
@@ -92,7 +70,6 @@ EQUATIONS = {
     "dW": _with(r"\frac{\partial E}{\partial W}", lambda: _g().dW),
     "dU": _with(r"\frac{\partial E}{\partial U}", lambda: _g().dU),
     "Z_input": _with(r"X U^{\top}", lambda: _g().Z_input),
-    "gru_jacobian": _gru_jacobian,
 }
 
 

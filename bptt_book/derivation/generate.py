@@ -718,34 +718,41 @@ def package_init_source(cells):
 
 @functools.cache
 def sources():
-    """``{path: text}`` of every file of :mod:`bptt_book.generated`, as derived today."""
+    """``{file name: text}`` of every file of :mod:`bptt_book.generated`, as derived today."""
     out = {
-        PACKAGE / "__init__.py": package_init_source(BUILT_IN.values()),
-        PACKAGE / "activations.py": activations_source(),
-        PACKAGE / "layers.py": layers_source(),
+        "__init__.py": package_init_source(BUILT_IN.values()),
+        "activations.py": activations_source(),
+        "layers.py": layers_source(),
     }
     for cell in BUILT_IN.values():
-        out[PACKAGE / f"{cell.name}.py"] = cell_source(cell)
+        out[f"{cell.name}.py"] = cell_source(cell)
     return out
 
 
-def write():
-    """Write every generated file; return their paths."""
-    PACKAGE.mkdir(exist_ok=True)
-    for path, text in sources().items():
-        path.write_text(text, encoding="utf-8")
-    return list(sources())
+def write(directory=None):
+    """Write every generated file into ``directory`` (default: the package's
+    ``bptt_book/generated``); return their paths."""
+    directory = Path(directory) if directory is not None else PACKAGE
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in sources().items():
+        (directory / name).write_text(text, encoding="utf-8")
+        paths.append(directory / name)
+    return paths
 
 
-def differences():
-    """The generated files that differ from what the derivation prints today (or are missing)."""
-    return [path for path, text in sources().items()
-            if not path.exists() or path.read_text(encoding="utf-8") != text]
+def differences(directory=None):
+    """The generated files in ``directory`` that differ from what the derivation prints today
+    (or are missing)."""
+    directory = Path(directory) if directory is not None else PACKAGE
+    return [directory / name for name, text in sources().items()
+            if not (directory / name).exists()
+            or (directory / name).read_text(encoding="utf-8") != text]
 
 
-def check():
+def check(directory=None):
     """True when every generated file is exactly what :func:`sources` prints."""
-    return not differences()
+    return not differences(directory)
 
 
 def compile_cell(cell):

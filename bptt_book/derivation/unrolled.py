@@ -43,7 +43,7 @@ def _states(U, W, x, f):
     states = []
     for t in x:
         z_t = U[:, t] + W * s
-        s = z_t.applyfunc(lambda e: f.subs(sym.z, e))
+        s = z_t.applyfunc(lambda e: f.subs(_z, e))
         states.append(s)
     return states
 
@@ -55,7 +55,7 @@ def unrolled_loss(U, V, W, x, y, name):
     same function for real logits, so that SymPy's derivative needs no log-of-quotient
     rewriting.
     """
-    f = derive_activation(name).f_proof.subs(_z, sym.z)
+    f = derive_activation(name).f_proof
     E = 0
     for s_t, c in zip(_states(U, W, x, f), y, strict=True):
         o = V * s_t
@@ -91,7 +91,7 @@ def recurrence_gradients(U, V, W, x, y, name, delta=None):
     Do = evaluate(g.Do, {sym.P: P, sym.Y: Y})
     dV = evaluate(g.dV, {sym.Do: Do, sym.S: S})
     G = evaluate(g.G, {sym.Do: Do, sym.V: V})
-    F = S.applyfunc(lambda s: act.fprime_s.subs(sym.s, s))
+    F = S.applyfunc(lambda s: act.fprime_s.subs(_s, s))
     delta_next = sp.zeros(H, 1)
     deltas = [None] * T
     for t in reversed(range(T)):
