@@ -8,11 +8,11 @@ import pytest
 import sympy as sp
 
 from bptt_book.derivation import generate, onestep, recurrence, unrolled
+from bptt_book.derivation import symbols as sym
 from bptt_book.derivation.activations import NAMES, activation
 from bptt_book.derivation.activations import s as act_s
 from bptt_book.derivation.activations import z as act_z
 from bptt_book.derivation.cells import BUILT_IN
-from bptt_book.derivation import symbols as sym
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bptt_book as bb
-from bptt_book.generated import activations as generated_activations
 from bptt_book.derivation.activations import activation
+from bptt_book.generated import activations as generated_activations
 
 # Every activation of the table (bptt_book.derivation.activations), in its order.
 ACTIVATIONS = list(generated_activations.ACTIVATIONS)
@@ -93,9 +93,9 @@ def test_pascanu_regimes():
     x = list(range(5)) * 4
     small_U = 1e-4 * np.random.default_rng(2).normal(size=(H, 5))
     # sigma_max(W) < 1/gamma is sufficient: every Jacobian shrinks at least geometrically.
-    for activation, gamma in (("tanh", 1.0), ("sigmoid", 0.25)):
+    for name, gamma in (("tanh", 1.0), ("sigmoid", 0.25)):
         W = 0.8 / gamma * Q
-        r = bb.jacobian_norms(bb.Params(small_U, np.zeros((5, H)), W), x, activation=activation)
+        r = bb.jacobian_norms(bb.Params(small_U, np.zeros((5, H)), W), x, activation=name)
         assert (r.norm <= 0.8 ** r.distance * (1 + 1e-9)).all() and r.norm[-1] < 1e-1
     # sigma_max(W) > 1/gamma is necessary for growth; with tanh near 0 it also happens.
     r = bb.jacobian_norms(bb.Params(small_U, np.zeros((5, H)), 1.2 * Q), x[:10])

@@ -114,7 +114,8 @@ def _bound(f, fprime_z, fprime_s, f_proof):
     """``gamma = max f'``, where it is attained, and its certificate."""
     gamma = maximum(fprime_z, z, sp.S.Reals)
     (stationary,) = sp.solve(sp.diff(fprime_z, z), z)
-    check(sp.simplify(fprime_z.subs(z, stationary) - gamma) == 0, f"{f}: max f' not at {stationary}")
+    check(sp.simplify(fprime_z.subs(z, stationary) - gamma) == 0,
+          f"{f}: max f' not at {stationary}")
     certificate = sp.factor(gamma - fprime_s)
     check(certificate.is_nonnegative is True, f"{f}: gamma - f' = {certificate} is not >= 0")
     check(sp.simplify(certificate.subs(s, f_proof).rewrite(sp.exp)

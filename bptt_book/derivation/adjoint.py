@@ -136,8 +136,11 @@ def derive(cell):
     >>> from bptt_book.derivation.adjoint import derive
     >>> from bptt_book.derivation.cells import GRU
     >>> adj = derive(GRU)
-    >>> [dict(t) for t in adj.grad_b]
-    [{d_h': b_n*r*(1 - n**2)*(1 - r)*(1 - z)}, {d_h': z*(1 - z)*(h - n)}, {d_h': r*(1 - n**2)*(1 - z)}]
+    >>> for terms in adj.grad_b:
+    ...     print(dict(terms))
+    {d_h': b_n*r*(1 - n**2)*(1 - r)*(1 - z)}
+    {d_h': z*(1 - z)*(h - n)}
+    {d_h': r*(1 - n**2)*(1 - z)}
     >>> dict(adj.grad_prev[0])
     {d_h': z}
     """

@@ -124,7 +124,7 @@ class Cell:
             if name in _RESERVED:
                 raise CellError(f"{name!r} cannot name a state: it means something else in "
                                 "an equation")
-        self.program  # parse and check now, so a bad description fails where it is written
+        _ = self.program  # parse and check now, so a bad description fails where it is written
 
     # -------------------------------------------------------------------------- symbols
 
@@ -181,7 +181,7 @@ class Cell:
         functions = {name: activation(name).function for name in NAMES}
         functions[PLUGGABLE] = _f
         defined = dict(known)
-        program = []
+        program, displayed = [], []
         new_states = dict(zip(self.states, self.new, strict=True))
         for number, line in enumerate(self.equations, start=1):
             where = f"equation {number} ({line!r})"
@@ -228,12 +228,24 @@ class Cell:
                     defined[inner] = helper
                     expr = expr.xreplace({call: helper})
             program.append((target, expr))
+            typed = parse_expr(text, local_dict=local, transformations=standard_transformations,
+                               evaluate=False)
+            displayed.append((target, typed))
             defined[target.name] = target
         missing = [s for s, n in zip(self.states, self.new, strict=True) if n.name not in defined]
         if missing:
             raise CellError(f"no equation gives the new value of {missing} (write "
                             f"\"{missing[0]}' = ...\")")
+        object.__setattr__(self, "_typed", tuple(displayed))
         return tuple(program)
+
+    @property
+    def typed(self):
+        """The equations as written (SymPy expressions kept unevaluated, in the order typed),
+        each paired with its target: what the book displays.  Each equals its line of
+        :attr:`program` (checked by the tests)."""
+        _ = self.program
+        return self._typed
 
     @staticmethod
     def _helper_name(call, defined):

@@ -14,8 +14,9 @@ the derivation and both change.
 import sympy as sp
 
 from . import symbols as sym
-from .generate import column_major
 from .activations import activation
+from .checks import check as require
+from .generate import column_major
 from .onestep import softmax_cross_entropy, step_jacobians
 from .printer import latex
 from .recurrence import derive
@@ -73,8 +74,111 @@ EQUATIONS = {
 }
 
 
+# ------------------------------------------------------------------------------ any cell
+
+
+def _cell(name):
+    from .cells import BUILT_IN
+
+    try:
+        return BUILT_IN[name]
+    except KeyError:
+        raise KeyError(f"no built-in cell {name!r}; known: {sorted(BUILT_IN)}") from None
+
+
+def cell_forward(cell):
+    """The cell's equations as aligned vector equations, in the order and form typed (each
+    checked equal to the line the generator prints)."""
+    from .printer import CellLatexPrinter, cell_latex_names
+
+    names = cell_latex_names(cell)
+    printer = CellLatexPrinter(names, {"order": "none"})
+    helpers = {t: e for t, e in cell.program if t not in dict(cell.typed)}
+    printed = dict(cell.program)
+    rows = []
+    for target, typed in cell.typed:
+        require(sp.expand(typed.doit() - printed[target].xreplace(helpers)) == 0,
+                f"{cell.name}: {target} = {typed} differs from the printed {printed[target]}")
+        rows.append(f"{names[target]} &= {printer.doprint(typed)}")
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def cell_jacobian(cell, i=None, j=None):
+    """``d(new state i)/d(previous state j)`` of ``cell`` as derived by
+    :mod:`~bptt_book.derivation.adjoint` (all blocks when ``i``, ``j`` are None)."""
+    from .adjoint import derive as derive_adjoint
+    from .printer import CellLatexPrinter, cell_latex_names
+
+    adj = derive_adjoint(cell)
+    names = cell_latex_names(cell)
+    printer = CellLatexPrinter(names)
+    pairs = [(i, j)] if i is not None else list(adj.jacobian)
+    rows = []
+    for a, b in pairs:
+        direct, through_w = adj.jacobian[(a, b)]
+        lhs = rf"\frac{{\partial {names[cell.new[a]]}}}{{\partial {names[cell.previous[b]]}}}"
+        terms = []
+        if direct != 0:
+            terms.append(rf"\operatorname{{diag}}\left({printer.doprint(direct)}\right)")
+        for k, c in through_w.items():
+            w = f"W_{{{cell.blocks[k]}}}" if cell.blocks[k] else "W"
+            terms.append(rf"\operatorname{{diag}}\left({printer.doprint(c)}\right) {w}")
+        rows.append(f"{lhs} &= " + (r" \\ &\quad + ".join(terms) if terms else "0"))
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def cell_backward(cell):
+    """The backward step of ``cell``: every node and block adjoint, with ``\bar v`` for the
+    adjoint of ``v`` (how the loss responds to it)."""
+    from .adjoint import derive as derive_adjoint
+    from .printer import CellLatexPrinter, cell_latex_names
+
+    adj = derive_adjoint(cell)
+    names = cell_latex_names(cell)
+    bars = {d: rf"\bar{{{state}}}_t" for d, state in zip(adj.incoming, cell.states, strict=True)}
+    for node in adj.nodes:
+        base = node.symbol.name.removeprefix("adj_").replace("'", "")
+        bars[node.symbol] = rf"\bar{{{base}}}_t^{{\,\mathrm{{tot}}}}"
+    printer = CellLatexPrinter({**names, **bars})
+
+    def terms(t):
+        return " + ".join(printer.doprint(node * c) for node, c in t.items()) or "0"
+
+    rows = [f"{bars[n.symbol]} &= {terms(n.terms)}" for n in adj.nodes]
+    for letter, grads in (("b", adj.grad_b), ("a", adj.grad_a)):
+        for block, g in zip(cell.blocks, grads, strict=True):
+            if letter == "a" and g == adj.grad_b[cell.blocks.index(block)]:
+                continue
+            label = f"{letter}^{{{block}}}_t" if block else f"{letter}_t"
+            rows.append(rf"\overline{{{label}}} &= {terms(g)}")
+    for state, g in zip(cell.states, adj.grad_prev, strict=True):
+        rows.append(rf"\overline{{{state}_{{t-1}}}}\big|_{{\text{{direct}}}} &= {terms(g)}")
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
 def equation(name):
-    """The LaTeX of the book's equation ``name`` (a key of :data:`EQUATIONS`)."""
+    """The LaTeX of the book's equation ``name``: a key of :data:`EQUATIONS`, or
+    ``cell:NAME:forward``, ``cell:NAME:backward``, ``cell:NAME:jacobian`` (every block of the
+    state Jacobian) or ``cell:NAME:jacobian:I:J`` (one block) for a built-in cell.
+
+    >>> from bptt_book.derivation.equations import equation
+    >>> print(equation("cell:lstm:jacobian:1:1").replace("\\\\operatorname", "\\n"))
+    \\begin{aligned}\\frac{\\partial c_t}{\\partial c_{t-1}} &=
+    {diag}\\left(f_t\\right)\\end{aligned}
+    """
+    if isinstance(name, str) and name.startswith("cell:"):
+        parts = name.split(":")
+        cell = _cell(parts[1]) if len(parts) > 2 else None
+        if cell is not None and parts[2] == "forward" and len(parts) == 3:
+            return cell_forward(cell)
+        if cell is not None and parts[2] == "backward" and len(parts) == 3:
+            return cell_backward(cell)
+        if cell is not None and parts[2] == "jacobian" and len(parts) in (3, 5):
+            if len(parts) == 3:
+                return cell_jacobian(cell)
+            return cell_jacobian(cell, int(parts[3]), int(parts[4]))
+        raise KeyError(f"no derived equation {name!r}: write cell:NAME:forward, "
+                       "cell:NAME:backward, cell:NAME:jacobian or cell:NAME:jacobian:I:J")
     try:
         build = EQUATIONS[name]
     except KeyError:

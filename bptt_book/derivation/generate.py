@@ -74,8 +74,9 @@ def _header(title, what):
 
 {what}
 
-Written by ``{COMMAND}`` from the SymPy derivation in :mod:`bptt_book.derivation`;
-``{COMMAND} --check`` fails when this file differs from what the derivation prints today.
+Written by ``{COMMAND}`` from the SymPy derivation in
+:mod:`bptt_book.derivation`; ``{COMMAND} --check`` fails when this file differs
+from what the derivation prints today.
 Every right-hand side is printed from a SymPy expression, quoted in the comment above it.
 Arrays are time-stacked and batched: token ids ``x`` are (N, T) and a state is (N, T, H).  A
 column vector of the derivation is a row here, so ``W.T*d_b`` is printed as ``d_b @ W``.
@@ -330,7 +331,7 @@ def _forward(code, cell, adj, fields):
              f"A = input_projection(p.U, {'p.bU' if cell.biases else 'None'}, x)"
              "  # a_t = U x_t + b_U, every step")
         store = [(v, name) for v, name in fields if not name.endswith("_prev")]
-        for v, name in store:
+        for _, name in store:
             code(f"{name}_all = np.empty((N, T, H), dtype=A.dtype)")
         for name in cell.states:
             code(f"{name} = np.zeros((N, H), dtype=A.dtype)")
@@ -426,7 +427,7 @@ def _block_groups(adj, which):
 def _stacks(adj, which, coeff):
     """``{group: name}`` of the stacked coefficient arrays the block groups of ``which`` need."""
     out = {}
-    for first, stop, node, cs in _block_groups(adj, which):
+    for first, stop, node, _ in _block_groups(adj, which):
         if node is not None and stop - first > 1:
             out[(first, stop)] = ("cb" if which is adj.grad_b else "ca") + f"{first}{stop}"
     return out
@@ -455,7 +456,8 @@ def _write_blocks(code, cell, adj, which, coeff, at, values, target, stacks):
             continue
         if k == 1:
             (c,) = cs
-            code(f"{target}[...] = {values[node] if c == 1 else f'{coeff[c]}{at} * ' + values[node]}")
+            text = values[node] if c == 1 else f"{coeff[c]}{at} * {values[node]}"
+            code(f"{target}[...] = {text}")
         elif stop - first == 1:
             (c,) = cs
             text = values[node] if c == 1 else f"{coeff[c]}{at} * {values[node]}"
@@ -532,7 +534,7 @@ def _backward(code, cell, adj, fields):
         code(f"dB = np.empty((N, T, {k}, H), dtype=G.dtype)" if k > 1 else
              "dB = np.empty_like(G)")
         keep_inc = not all(same_a)
-        for i, name in enumerate(cell.states):
+        for name in cell.states:
             code(f"next_{name} = np.zeros_like(G[:, 0])")
             if keep_inc:
                 code(f"inc_{name} = np.empty_like(G)")
@@ -558,7 +560,7 @@ def _backward(code, cell, adj, fields):
             for j, name in enumerate(cell.states):
                 direct = term_text(adj.grad_prev[j])
                 if name == h:
-                    back = f"db.reshape(N, -1) @ W" if k > 1 else "db @ W"
+                    back = "db.reshape(N, -1) @ W" if k > 1 else "db @ W"
                     code(f"# next_{name} = d_b @ W  (W.T*d_b as a row)"
                          + (f" + {direct}" if direct else ""))
                     code(f"next_{name} = {back}" + (f" + {direct}" if direct else ""))
@@ -628,7 +630,7 @@ def _backward(code, cell, adj, fields):
 
 def _jacobians(code, cell, adj, fields):
     jc = _jacobian_coefficients(adj)
-    S, k = len(cell.states), cell.k
+    S = len(cell.states)
     code("", "", "def step_jacobians(p, tape, act=None):",
          '    """d(state_t)/d(state_(t-1)) for every step: (N, T, S*H, S*H), rows indexing the',
          f"    new state.  The state is [{'; '.join(cell.states)}] (S = {S} vector"
@@ -682,7 +684,7 @@ def cell_source(cell):
     pname, pfields = _params_class(cell)
     code(f"NAME = {cell.name!r}", f"STATES = {tuple(cell.states)!r}",
          f"BLOCKS = {tuple(cell.blocks)!r}", f"BIASES = {cell.biases!r}",
-         f"#: True when the equations call the activation f, chosen when the cell runs",
+         "#: True when the equations call the activation f, chosen when the cell runs",
          f"PLUGGABLE = {cell.uses_pluggable!r}")
     code("", "", f"class {pname}(NamedTuple):",
          f'    """The weights of the {cell.title or cell.name}, or gradients of the same '
@@ -710,7 +712,8 @@ def package_init_source(cells):
     code = Code()
     code(_header("The generated code", "One module per cell "
                  f"({names}), the activations, and the layers they share."))
-    code(f"from . import activations, layers, {names}  # noqa: F401", "",
+    modules = ", ".join(sorted(["activations", "layers", *(c.name for c in cells)]))
+    code(f"from . import {modules}  # noqa: F401", "",
          "#: name -> the module of every built-in cell",
          "CELLS = {" + ", ".join(f"{c.name!r}: {c.name}" for c in cells) + "}")
     return code.text()

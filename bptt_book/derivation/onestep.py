@@ -21,7 +21,6 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from . import symbols as sym
 from .checks import check, same
 
-
 # --------------------------------------------------------------- softmax and cross-entropy
 
 

@@ -247,3 +247,58 @@ def latex(expr):
 
 
 __all__ = ["AddAugmentedAssignment", "Assignment", "BookLatexPrinter", "NumPyCodePrinter", "latex"]
+
+
+class CellLatexPrinter(LatexPrinter):
+    """LaTeX for a cell's per-unit equations read as vector equations.
+
+    Every symbol of a cell's equations stands for a vector of H units and every product is
+    elementwise, so a product prints with ``\\odot``; ``names`` gives each symbol's LaTeX
+    (``{r: "r_t", h: "h_{t-1}"}``).  A power is an elementwise power.
+    """
+
+    def __init__(self, names, settings=None):
+        super().__init__({"mul_symbol": r" \odot ", **(settings or {})})
+        self.names = dict(names)
+
+    def _print_Symbol(self, expr, style="plain"):
+        return self.names.get(expr) or super()._print_Symbol(expr)
+
+    def _print_Function(self, expr, exp=None):
+        if expr in self.names:  # an applied function with a name of its own
+            text = self.names[expr]
+            return text if exp is None else rf"{text}^{{{exp}}}"
+        name = self.names.get(expr.func)
+        if name is None:
+            return super()._print_Function(expr, exp)
+        text = rf"{name}\left({', '.join(self._print(a) for a in expr.args)}\right)"
+        return text if exp is None else rf"{text}^{{{exp}}}"
+
+
+def cell_latex_names(cell):
+    """The LaTeX of every symbol of ``cell``: blocks ``a^r_t``, previous states ``h_{t-1}``,
+    new states ``h_t``, lines ``r_t``, and a helper line such as ``tanh_c`` as the call it
+    stands for, ``\\tanh(c_t)``."""
+    from .cell import fprime
+
+    names = {}
+    for letter, symbols in (("a", cell.a), ("b", cell.b)):
+        for block, symbol in zip(cell.blocks, symbols, strict=True):
+            names[symbol] = f"{letter}^{{{block}}}_t" if block else f"{letter}_t"
+    for prev, new, state in zip(cell.previous, cell.new, cell.states, strict=True):
+        names[prev] = f"{state}_{{t-1}}"
+        names[new] = f"{state}_t"
+    printer = CellLatexPrinter(names)
+    for target, expr in cell.program:
+        if isinstance(expr, sp.Function) and expr.func.__name__ == "f":
+            # f' of this line, written in its output, is f' at the line's input
+            names[fprime(target)] = rf"f'\left({printer.doprint(expr.args[0])}\right)"
+        if target in names:
+            continue
+        if target.name.startswith(tuple(f"{f}_" for f in ("tanh", "sigmoid", "relu", "f"))) \
+                and isinstance(expr, sp.Function):
+            names[target] = printer.doprint(expr)
+        else:
+            names[target] = f"{target.name}_t"
+        printer.names[target] = names[target]
+    return names

@@ -225,7 +225,7 @@ def cell_recurrence_gradients(cell, theta, steps, x, y, activation=None):
                     for i, d in enumerate(adj.incoming)}
         node_values = dict(incoming)
 
-        def terms_value(terms, j):
+        def terms_value(terms, j, node_values=node_values, values=values):
             return sum((node_values[n][j] * evaluate(c, values, j) for n, c in terms.items()),
                        sp.S.Zero)
 

@@ -3,8 +3,9 @@
 Each activation f of :mod:`bptt_book.derivation.activations` and its derivative written in the
 output s = f(z), with gamma = max f'.
 
-Written by ``python -m bptt_book generate`` from the SymPy derivation in :mod:`bptt_book.derivation`;
-``python -m bptt_book generate --check`` fails when this file differs from what the derivation prints today.
+Written by ``python -m bptt_book generate`` from the SymPy derivation in
+:mod:`bptt_book.derivation`; ``python -m bptt_book generate --check`` fails when this file differs
+from what the derivation prints today.
 Every right-hand side is printed from a SymPy expression, quoted in the comment above it.
 Arrays are time-stacked and batched: token ids ``x`` are (N, T) and a state is (N, T, H).  A
 column vector of the derivation is a row here, so ``W.T*d_b`` is printed as ``d_b @ W``.

@@ -8,8 +8,9 @@ b = W h_(t-1) + b_W cut into the blocks 'r', 'z', 'n':
     n = tanh(a_n + r*b_n)
     h' = (1 - z)*n + z*h
 
-Written by ``python -m bptt_book generate`` from the SymPy derivation in :mod:`bptt_book.derivation`;
-``python -m bptt_book generate --check`` fails when this file differs from what the derivation prints today.
+Written by ``python -m bptt_book generate`` from the SymPy derivation in
+:mod:`bptt_book.derivation`; ``python -m bptt_book generate --check`` fails when this file differs
+from what the derivation prints today.
 Every right-hand side is printed from a SymPy expression, quoted in the comment above it.
 Arrays are time-stacked and batched: token ids ``x`` are (N, T) and a state is (N, T, H).  A
 column vector of the derivation is a row here, so ``W.T*d_b`` is printed as ``d_b @ W``.

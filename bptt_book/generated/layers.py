@@ -3,8 +3,9 @@
 The output layer yhat_t = softmax(V h_t) and the gradients of the two
 projections a_t = U x_t + b_U and b_t = W h_(t-1) + b_W.
 
-Written by ``python -m bptt_book generate`` from the SymPy derivation in :mod:`bptt_book.derivation`;
-``python -m bptt_book generate --check`` fails when this file differs from what the derivation prints today.
+Written by ``python -m bptt_book generate`` from the SymPy derivation in
+:mod:`bptt_book.derivation`; ``python -m bptt_book generate --check`` fails when this file differs
+from what the derivation prints today.
 Every right-hand side is printed from a SymPy expression, quoted in the comment above it.
 Arrays are time-stacked and batched: token ids ``x`` are (N, T) and a state is (N, T, H).  A
 column vector of the derivation is a row here, so ``W.T*d_b`` is printed as ``d_b @ W``.
