@@ -106,13 +106,20 @@ class JacobianNorms(NamedTuple):
 
     distance: np.ndarray  # 0, 1, ..., t
     norm: np.ndarray  # measured 2-norms
-    bound: np.ndarray  # (gamma sigma_max(W)) ** distance; NaN where no such bound holds
+    bound: np.ndarray  # an upper bound on each norm (see jacobian_norms)
 
 
 def jacobian_norms(params, x, t=None, *, activation=None):
-    """The 2-norms of ``ds_t/ds_k`` for every ``k <= t`` (default ``t = T - 1``), with the
-    bound ``(gamma sigma_max(W)) ** (t - k)`` beside them for the plain RNN (a gated cell has
-    no bound of that form: NaN).  Raises as :func:`jacobian`.
+    """The 2-norms of ``ds_t/ds_k`` for every ``k <= t`` (default ``t = T - 1``), with an
+    upper bound beside them.
+
+    For the plain RNN the bound is ``(gamma sigma_max(W)) ** (t - k)``, which holds for every
+    sequence.  A gated cell has no bound of that form (its factors depend on the gates), so
+    its bound is taken along this sequence: every step Jacobian is ``P_j + Q_j W``
+    (:func:`~bptt_book.generated.lstm.jacobian_parts`), so
+    ``||ds_t/ds_k|| <= prod_j (||P_j|| + ||Q_j|| sigma_max(W))`` over ``j = k+1, ..., t``,
+    where ``||P_j||`` and ``||Q_j||`` are the largest norms of their small per-unit blocks.
+    Raises as :func:`jacobian`.
 
     >>> import bptt_book as bb
     >>> p = bb.init_params(10, 4, seed=0)
@@ -121,8 +128,11 @@ def jacobian_norms(params, x, t=None, *, activation=None):
     [0, 1, 2, 3, 4]
     >>> bool((r.norm <= r.bound * (1 + 1e-12)).all())
     True
+    >>> g = bb.jacobian_norms(bb.init_params(10, 4, cell="gru", seed=0), [1, 2, 3, 4, 5])
+    >>> bool((g.norm <= g.bound * (1 + 1e-12)).all())
+    True
     """
-    prepared, _, steps = _one_sequence(params, x, activation)
+    prepared, tape, steps = _one_sequence(params, x, activation)
     T = len(steps)
     t = T - 1 if t is None else _position(t, "t", 0, T - 1)
     J = np.eye(steps.shape[-1], dtype=steps.dtype)
@@ -131,11 +141,15 @@ def jacobian_norms(params, x, t=None, *, activation=None):
         J = J @ step
         norms.append(float(np.linalg.norm(J, 2)))
     distance = np.arange(t + 1)
+    sigma = float(np.linalg.norm(prepared.params.W, 2))
     if prepared.cell.PLUGGABLE:
         name = "tanh" if activation is None else activation
-        bound = (GAMMA[name] * float(np.linalg.norm(prepared.params.W, 2))) ** distance
+        bound = (GAMMA[name] * sigma) ** distance
     else:
-        bound = np.full(t + 1, np.nan)
+        P, Q = prepared.cell.jacobian_parts(prepared.params, tape, prepared.act)
+        per_unit = lambda M: np.linalg.norm(np.moveaxis(M[0], -1, 1), 2, axis=(-2, -1))  # noqa: E731
+        factor = per_unit(P).max(axis=-1) + per_unit(Q).max(axis=-1) * sigma  # one per step
+        bound = np.concatenate([[1.0], np.cumprod(factor[1 : t + 1][::-1])])
     return JacobianNorms(distance, np.array(norms), bound)
 
 

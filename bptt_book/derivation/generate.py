@@ -630,43 +630,50 @@ def _backward(code, cell, adj, fields):
 
 def _jacobians(code, cell, adj, fields):
     jc = _jacobian_coefficients(adj)
-    S = len(cell.states)
-    code("", "", "def step_jacobians(p, tape, act=None):",
-         '    """d(state_t)/d(state_(t-1)) for every step: (N, T, S*H, S*H), rows indexing the',
-         f"    new state.  The state is [{'; '.join(cell.states)}] (S = {S} vector"
-         f"{'s' if S > 1 else ''} of H).",
+    S, k = len(cell.states), cell.k
+    code("", "", "def jacobian_parts(p, tape, act=None):",
+         '    """The step Jacobian d(state_t)/d(state_(t-1)) = P + Q W, unit by unit.', "",
+         f"    The state is [{'; '.join(cell.states)}] (S = {S} vector{'s' if S > 1 else ''} "
+         "of H).  ``P`` (N, T, S, S, H) holds the",
+         "    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).  ``Q``",
+         f"    (N, T, S, k, H), k = {k}, holds the diagonals of the paths through W: block row i of",
+         "    Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k of W, and it acts on",
+         f"    the first state, {cell.states[0]}_(t-1).",
          '    """')
     with code.indented():
         _act_unpack(code, cell, 1)
         _print_coefficients(code, fields, jc)
-        code("W = p.W", "H = W.shape[1]", f"shape = tape.{cell.states[0]}.shape[:-1]",
-             f"J = np.zeros(shape + ({S} * H, {S} * H), dtype=W.dtype)" if S > 1 else
-             "J = np.zeros(shape + (H, H), dtype=W.dtype)")
-        if any(direct != 0 for direct, _ in adj.jacobian.values()):
-            code("units = np.arange(H)")
-        names = _Names(cell, adj)
+        first = f"tape.{cell.states[0]}"
+        code(f"P = np.zeros({first}.shape[:-1] + ({S}, {S}) + {first}.shape[-1:], "
+             f"dtype={first}.dtype)",
+             f"Q = np.zeros({first}.shape[:-1] + ({S}, {k}) + {first}.shape[-1:], "
+             f"dtype={first}.dtype)")
         for (i, j), (direct, through_w) in adj.jacobian.items():
-            rows = f"{i}*H:{i + 1}*H" if S > 1 else ":"
-            cols = f"{j}*H:{j + 1}*H" if S > 1 else ":"
-            rows = rows.replace("0*H:1*H", ":H").replace("1*H:2*H", "H:2*H")
-            cols = cols.replace("0*H:1*H", ":H").replace("1*H:2*H", "H:2*H")
             label = f"d {cell.new[i]} / d {cell.previous[j]}"
-            if through_w:
-                parts = []
-                for blk, c in through_w.items():
-                    sl = names.block(blk)
-                    w = f"W[{sl}]" if sl else "W"
-                    parts.append(w if c == 1 else f"{jc[c]}[..., :, None] * {w}")
-                code(f"# {label}: through W: "
-                     + " + ".join(f"diag({c}) W" + (f"_{cell.blocks[b]}" if cell.blocks[b]
-                                                   else "") for b, c in through_w.items()))
-                code(f"J[..., {rows}, {cols}] = " + " + ".join(parts))
             if direct != 0:
-                code(f"# {label}: direct: diag({direct})")
-                d_text = "1" if direct == 1 else jc[direct]
-                off_r, off_c = ("" if i == 0 else f"{i}*H + "), ("" if j == 0 else f"{j}*H + ")
-                code(f"J[..., {off_r}units, {off_c}units] += {d_text}")
-        code("return J")
+                code(f"# {label}, direct: diag({direct})",
+                     f"P[..., {i}, {j}, :] = {'1' if direct == 1 else jc[direct]}")
+            for blk, c in through_w.items():
+                w = f"W_{cell.blocks[blk]}" if cell.blocks[blk] else "W"
+                code(f"# {label}, through {w}: diag({c})",
+                     f"Q[..., {i}, {blk}, :] = {'1' if c == 1 else jc[c]}")
+        code("return P, Q")
+    code("", "", "def step_jacobians(p, tape, act=None):",
+         '    """d(state_t)/d(state_(t-1)) = P + Q W for every step, as matrices',
+         "    (N, T, S*H, S*H) whose rows index the new state (see ``jacobian_parts``).",
+         '    """')
+    with code.indented():
+        code("P, Q = jacobian_parts(p, tape, act)",
+             "S, k, H = Q.shape[-3:]",
+             "W = p.W.reshape(k, H, H)  # the row blocks W_k",
+             "J = np.zeros(P.shape[:-3] + (S * H, S * H), dtype=P.dtype)",
+             "units = np.arange(H)",
+             "for i in range(S):",
+             "    rows = slice(i * H, (i + 1) * H)",
+             "    J[..., rows, :H] = np.einsum(\"...ku,kuv->...uv\", Q[..., i, :, :], W)",
+             "    for j in range(S):",
+             "        J[..., i * H + units, j * H + units] += P[..., i, j, :]",
+             "return J")
 
 
 def cell_source(cell):

@@ -179,9 +179,14 @@ def _window(W, G, K, C):
     return dB.reshape(N, T, -1), (total_h,)
 
 
-def step_jacobians(p, tape, act=None):
-    """d(state_t)/d(state_(t-1)) for every step: (N, T, S*H, S*H), rows indexing the
-    new state.  The state is [h] (S = 1 vector of H).
+def jacobian_parts(p, tape, act=None):
+    """The step Jacobian d(state_t)/d(state_(t-1)) = P + Q W, unit by unit.
+
+    The state is [h] (S = 1 vector of H).  ``P`` (N, T, S, S, H) holds the
+    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).  ``Q``
+    (N, T, S, k, H), k = 3, holds the diagonals of the paths through W: block row i of
+    Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k of W, and it acts on
+    the first state, h_(t-1).
     """
     del act  # this cell's activations are fixed by its equations
     x0 = tape.z - 1
@@ -194,13 +199,31 @@ def step_jacobians(p, tape, act=None):
     j2 = -x0*tape.z*(tape.h_prev - tape.n)
     # j3 = r*(1 - n**2)*(1 - z)
     j3 = x1
-    W = p.W
-    H = W.shape[1]
-    shape = tape.h.shape[:-1]
-    J = np.zeros(shape + (H, H), dtype=W.dtype)
+    P = np.zeros(tape.h.shape[:-1] + (1, 1) + tape.h.shape[-1:], dtype=tape.h.dtype)
+    Q = np.zeros(tape.h.shape[:-1] + (1, 3) + tape.h.shape[-1:], dtype=tape.h.dtype)
+    # d h' / d h, direct: diag(z)
+    P[..., 0, 0, :] = j0
+    # d h' / d h, through W_r: diag(b_n*r*(1 - n**2)*(1 - r)*(1 - z))
+    Q[..., 0, 0, :] = j1
+    # d h' / d h, through W_z: diag(z*(1 - z)*(h - n))
+    Q[..., 0, 1, :] = j2
+    # d h' / d h, through W_n: diag(r*(1 - n**2)*(1 - z))
+    Q[..., 0, 2, :] = j3
+    return P, Q
+
+
+def step_jacobians(p, tape, act=None):
+    """d(state_t)/d(state_(t-1)) = P + Q W for every step, as matrices
+    (N, T, S*H, S*H) whose rows index the new state (see ``jacobian_parts``).
+    """
+    P, Q = jacobian_parts(p, tape, act)
+    S, k, H = Q.shape[-3:]
+    W = p.W.reshape(k, H, H)  # the row blocks W_k
+    J = np.zeros(P.shape[:-3] + (S * H, S * H), dtype=P.dtype)
     units = np.arange(H)
-    # d h' / d h: through W: diag(b_n*r*(1 - n**2)*(1 - r)*(1 - z)) W_r + diag(z*(1 - z)*(h - n)) W_z + diag(r*(1 - n**2)*(1 - z)) W_n
-    J[..., :, :] = j1[..., :, None] * W[:H] + j2[..., :, None] * W[H:2*H] + j3[..., :, None] * W[2*H:]
-    # d h' / d h: direct: diag(z)
-    J[..., units, units] += j0
+    for i in range(S):
+        rows = slice(i * H, (i + 1) * H)
+        J[..., rows, :H] = np.einsum("...ku,kuv->...uv", Q[..., i, :, :], W)
+        for j in range(S):
+            J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J

@@ -204,9 +204,14 @@ def _window(W, G, K, C):
     return dB.reshape(N, T, -1), (total_h, total_c,)
 
 
-def step_jacobians(p, tape, act=None):
-    """d(state_t)/d(state_(t-1)) for every step: (N, T, S*H, S*H), rows indexing the
-    new state.  The state is [h; c] (S = 2 vectors of H).
+def jacobian_parts(p, tape, act=None):
+    """The step Jacobian d(state_t)/d(state_(t-1)) = P + Q W, unit by unit.
+
+    The state is [h; c] (S = 2 vectors of H).  ``P`` (N, T, S, S, H) holds the
+    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).  ``Q``
+    (N, T, S, k, H), k = 4, holds the diagonals of the paths through W: block row i of
+    Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k of W, and it acts on
+    the first state, h_(t-1).
     """
     del act  # this cell's activations are fixed by its equations
     x0 = tape.o*(tape.tanh_c**2 - 1)
@@ -232,17 +237,41 @@ def step_jacobians(p, tape, act=None):
     j7 = -x4
     # j8 = f
     j8 = tape.f
-    W = p.W
-    H = W.shape[1]
-    shape = tape.h.shape[:-1]
-    J = np.zeros(shape + (2 * H, 2 * H), dtype=W.dtype)
+    P = np.zeros(tape.h.shape[:-1] + (2, 2) + tape.h.shape[-1:], dtype=tape.h.dtype)
+    Q = np.zeros(tape.h.shape[:-1] + (2, 4) + tape.h.shape[-1:], dtype=tape.h.dtype)
+    # d h' / d h, through W_i: diag(g*i*o*(1 - i)*(1 - tanh_c**2))
+    Q[..., 0, 0, :] = j0
+    # d h' / d h, through W_f: diag(c*f*o*(1 - f)*(1 - tanh_c**2))
+    Q[..., 0, 1, :] = j1
+    # d h' / d h, through W_g: diag(i*o*(1 - g**2)*(1 - tanh_c**2))
+    Q[..., 0, 2, :] = j2
+    # d h' / d h, through W_o: diag(o*tanh_c*(1 - o))
+    Q[..., 0, 3, :] = j3
+    # d h' / d c, direct: diag(f*o*(1 - tanh_c**2))
+    P[..., 0, 1, :] = j4
+    # d c' / d h, through W_i: diag(g*i*(1 - i))
+    Q[..., 1, 0, :] = j5
+    # d c' / d h, through W_f: diag(c*f*(1 - f))
+    Q[..., 1, 1, :] = j6
+    # d c' / d h, through W_g: diag(i*(1 - g**2))
+    Q[..., 1, 2, :] = j7
+    # d c' / d c, direct: diag(f)
+    P[..., 1, 1, :] = j8
+    return P, Q
+
+
+def step_jacobians(p, tape, act=None):
+    """d(state_t)/d(state_(t-1)) = P + Q W for every step, as matrices
+    (N, T, S*H, S*H) whose rows index the new state (see ``jacobian_parts``).
+    """
+    P, Q = jacobian_parts(p, tape, act)
+    S, k, H = Q.shape[-3:]
+    W = p.W.reshape(k, H, H)  # the row blocks W_k
+    J = np.zeros(P.shape[:-3] + (S * H, S * H), dtype=P.dtype)
     units = np.arange(H)
-    # d h' / d h: through W: diag(g*i*o*(1 - i)*(1 - tanh_c**2)) W_i + diag(c*f*o*(1 - f)*(1 - tanh_c**2)) W_f + diag(i*o*(1 - g**2)*(1 - tanh_c**2)) W_g + diag(o*tanh_c*(1 - o)) W_o
-    J[..., :H, :H] = j0[..., :, None] * W[:H] + j1[..., :, None] * W[H:2*H] + j2[..., :, None] * W[2*H:3*H] + j3[..., :, None] * W[3*H:]
-    # d h' / d c: direct: diag(f*o*(1 - tanh_c**2))
-    J[..., units, 1*H + units] += j4
-    # d c' / d h: through W: diag(g*i*(1 - i)) W_i + diag(c*f*(1 - f)) W_f + diag(i*(1 - g**2)) W_g
-    J[..., H:2*H, :H] = j5[..., :, None] * W[:H] + j6[..., :, None] * W[H:2*H] + j7[..., :, None] * W[2*H:3*H]
-    # d c' / d c: direct: diag(f)
-    J[..., 1*H + units, 1*H + units] += j8
+    for i in range(S):
+        rows = slice(i * H, (i + 1) * H)
+        J[..., rows, :H] = np.einsum("...ku,kuv->...uv", Q[..., i, :, :], W)
+        for j in range(S):
+            J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J

@@ -137,17 +137,37 @@ def _window(W, G, K, C):
     return dB.reshape(N, T, -1), (total_s,)
 
 
-def step_jacobians(p, tape, act=None):
-    """d(state_t)/d(state_(t-1)) for every step: (N, T, S*H, S*H), rows indexing the
-    new state.  The state is [s] (S = 1 vector of H).
+def jacobian_parts(p, tape, act=None):
+    """The step Jacobian d(state_t)/d(state_(t-1)) = P + Q W, unit by unit.
+
+    The state is [s] (S = 1 vector of H).  ``P`` (N, T, S, S, H) holds the
+    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).  ``Q``
+    (N, T, S, k, H), k = 1, holds the diagonals of the paths through W: block row i of
+    Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k of W, and it acts on
+    the first state, s_(t-1).
     """
     _, fprime = act  # the activation's derivative, written in its output
     # j0 = fprime(s')
     j0 = fprime(tape.s)
-    W = p.W
-    H = W.shape[1]
-    shape = tape.s.shape[:-1]
-    J = np.zeros(shape + (H, H), dtype=W.dtype)
-    # d s' / d s: through W: diag(fprime(s')) W
-    J[..., :, :] = j0[..., :, None] * W
+    P = np.zeros(tape.s.shape[:-1] + (1, 1) + tape.s.shape[-1:], dtype=tape.s.dtype)
+    Q = np.zeros(tape.s.shape[:-1] + (1, 1) + tape.s.shape[-1:], dtype=tape.s.dtype)
+    # d s' / d s, through W: diag(fprime(s'))
+    Q[..., 0, 0, :] = j0
+    return P, Q
+
+
+def step_jacobians(p, tape, act=None):
+    """d(state_t)/d(state_(t-1)) = P + Q W for every step, as matrices
+    (N, T, S*H, S*H) whose rows index the new state (see ``jacobian_parts``).
+    """
+    P, Q = jacobian_parts(p, tape, act)
+    S, k, H = Q.shape[-3:]
+    W = p.W.reshape(k, H, H)  # the row blocks W_k
+    J = np.zeros(P.shape[:-3] + (S * H, S * H), dtype=P.dtype)
+    units = np.arange(H)
+    for i in range(S):
+        rows = slice(i * H, (i + 1) * H)
+        J[..., rows, :H] = np.einsum("...ku,kuv->...uv", Q[..., i, :, :], W)
+        for j in range(S):
+            J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J
