@@ -161,9 +161,7 @@ def backward_step() -> Figure:
     error handed back by the next step, ``W^T delta_{t+1}``, are added; the sum is
     multiplied entry by entry by the slopes f'(z_t); the result is delta_t, which the cell
     passes to the step before (as ``W^T delta_t``) and to the gradients of W and U."""
-    from matplotlib.patches import Circle
-
-    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.patches import Circle, FancyBboxPatch
 
     fig, ax = canvas(8.0, 3.8, (-0.6, 10.4), (-1.9, 3.0))
     red = dict(style="--", color=BACKWARD)

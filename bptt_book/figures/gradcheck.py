@@ -49,9 +49,10 @@ def gradcheck_step(data: GradcheckStep | None = None) -> Figure:
     for name, marker in zip("UVW", "osd", strict=True):
         ax.loglog(steps, d.error[name], marker=marker, markersize=4, label=f"d{name}")
     W = d.error["W"]
-    guide = dict(linestyle=":", color="0.3")
-    ax.loglog(steps[:5], 0.01 * W[2] * (steps[:5] / steps[2]) ** 2, **guide)
-    ax.loglog(steps[-7:], 0.1 * W[-1] * steps[-1] / steps[-7:], **guide)
+    if len(steps) >= 7:  # the guides: h^2 through the third step, 1/h through the last
+        guide = dict(linestyle=":", color="0.3")
+        ax.loglog(steps[:5], 0.01 * W[2] * (steps[:5] / steps[2]) ** 2, **guide)
+        ax.loglog(steps[-7:], 0.1 * W[-1] * steps[-1] / steps[-7:], **guide)
     ax.axhline(d.threshold, color="0.6", linewidth=0.8, label="threshold")
     ax.invert_xaxis()
     ax.set_xlabel("finite-difference step $h$")
