@@ -2,6 +2,7 @@
 are checked against a computation written here independently (a hand-written loop, the
 tutorial's loop in bptt_book.reference, finite differences, or bb.jacobian entry by entry)."""
 
+import json
 import subprocess
 import sys
 
@@ -460,3 +461,47 @@ def test_cliff_is_steep_and_the_plain_step_jumps_off():
     assert E_plain > E0 > E_clipped  # the plain step makes things worse, the clipped better
     assert d.wide_alpha[0] < d.plain  # the wide view shows where the plain step lands
     _draws(figures.cliff(d))
+
+
+# ------------------------------------------------------------------------------ the explorer
+
+
+def test_explorer_data_is_the_packages_numbers_and_backs_the_pages_claims(tmp_path):
+    from bptt_book.figures.explorer import explorer_data, write_explorer
+
+    d = explorer_data(scales=(0.5, 0.9, 1.1, 1.5), activations=("tanh", "sigmoid"))
+    c = config.load("vanishing")["contributions"]
+    T = c["length"]
+    assert d["length"] == T and d["K"] == list(range(T)) and d["scales"] == [0.5, 0.9, 1.1, 1.5]
+    p, words, Q = _book_setting("contributions", c["model"], c["seed"], T + 1)
+    x, y = words[:-1], words[1:]
+    cell = d["results"]["tanh"][1]  # 0.9 / gamma, gamma = 1
+    q = bb.Params(p.U, p.V, 0.9 * Q)
+    for dist in (0, 7, T - 1):
+        J = bb.jacobian(q, x, T - 1, T - 1 - dist)
+        assert cell["norm"][dist] == pytest.approx(np.linalg.norm(J, 2), rel=1e-5)
+        assert cell["bound"][dist] == pytest.approx(0.9**dist, rel=1e-5)
+    exact, cut = bptt_loop(*q, x, y, 1000)[2], bptt_loop(*q, x, y, 4)[2]
+    assert cell["truncation_error"][4] == pytest.approx(
+        np.linalg.norm(cut - exact) / np.linalg.norm(exact), rel=1e-5)
+    for name in ("tanh", "sigmoid"):
+        for cell in d["results"][name]:
+            assert sum(cell["share"]) == pytest.approx(1, rel=1e-5)
+            assert cell["truncation_error"][-1] == 0.0  # K >= T - 1: exact
+    # The page's "things to try": tanh turns from falling to rising across the threshold ...
+    tanh = {s: cell for s, cell in zip(d["scales"], d["results"]["tanh"], strict=True)}
+    assert tanh[0.9]["norm"][-1] < 1 < tanh[1.1]["norm"][-1]
+    far = [sum(cell["share"][6:]) for cell in d["results"]["tanh"]]
+    assert far == sorted(far)  # ... and with it the share from far back grows;
+    sigmoid = {s: cell for s, cell in zip(d["scales"], d["results"]["sigmoid"], strict=True)}
+    assert sigmoid[1.1]["norm"][-1] < 1 and sigmoid[1.5]["norm"][-1] < 1  # above it, yet
+    # truncation at K costs more exactly where more of the gradient lies beyond K.
+    cells = [cell for name in ("tanh", "sigmoid") for cell in d["results"][name]]
+    beyond = [sum(cell["share"][5:]) for cell in cells]
+    error = [cell["truncation_error"][4] for cell in cells]
+    assert np.argsort(beyond).tolist() == np.argsort(error).tolist()
+    written = write_explorer(tmp_path / "results.json", d)
+    assert json.loads((tmp_path / "results.json").read_text(),
+                      parse_constant=lambda name: pytest.fail(f"{name} in the JSON")) == written
+    with pytest.raises(ValueError, match="scales"):
+        explorer_data(scales=(0.5, -1.0))

@@ -61,6 +61,7 @@ from .exploding import (
 )
 from .gradcheck import GradcheckStep, gradcheck_step, gradcheck_step_data
 from .jacobians import (
+    Activation,
     Activations,
     Contributions,
     Eigenvalues,
@@ -97,7 +98,7 @@ from .truncation import (
 )
 
 __all__ = [
-    "SCHEMES", "Activations", "Cliff", "Clipping", "Contributions", "Eigenvalues",
+    "SCHEMES", "Activation", "Activations", "Cliff", "Clipping", "Contributions", "Eigenvalues",
     "GradcheckStep", "GradientGrowth", "HiddenStates", "JacobianHeatmap", "JacobianNorms",
     "TruncationError", "TruncationWindows", "UntrainedLoss", "Walks", "activations",
     "activations_data", "backward_step", "cliff", "cliff_data", "cliff_step", "clipping",

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, NamedTuple
 from ._draw import BACKWARD, INPUT, LOSS, NEUTRAL, OUTPUT, STATE, arrow, box, canvas
 
 if TYPE_CHECKING:  # pragma: no cover
+    import matplotlib.figure
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 
-def unrolled(steps: int = 4) -> Figure:
+def unrolled(steps: int = 4) -> matplotlib.figure.Figure:
     """Chapter 2, "BPTT is backpropagation on the unrolled network" (``fig-bptt-unrolled``):
     the network unrolled over ``steps`` words, forward arrows U, V, W (solid) and the
     backward pass (dashed): each output's error g_t enters its step, delta carries the sum
@@ -52,7 +52,7 @@ def _cell(ax: Axes, cx: float, t: str, *, w: float = 1.0, h: float = 0.62) -> No
     arrow(ax, (cx, 2.0 + h / 2), (cx, 4.0 - h / 2), "$V$", offset=(-0.25, 0), fontsize=12)
 
 
-def folded_unrolled(steps: int = 4) -> Figure:
+def folded_unrolled(steps: int = 4) -> matplotlib.figure.Figure:
     """Meant for chapter 1, "One step" (before the network is run): the folded network, one
     cell whose state feeds back into itself through W, and the same network unrolled over
     ``steps`` words, one copy of the cell per word, all sharing U, V and W."""
@@ -85,7 +85,7 @@ def folded_unrolled(steps: int = 4) -> Figure:
     return fig
 
 
-def operator_graph() -> Figure:
+def operator_graph() -> matplotlib.figure.Figure:
     """Meant for chapter 2, where delta is introduced: one step as a graph of operations with
     its forward values (top row, solid arrows) and, under each value, the derivative of the
     loss that lives there (bottom row, dashed arrows, right to left): ``yhat_t - y_t`` at the
@@ -155,7 +155,7 @@ def operator_graph() -> Figure:
     return fig
 
 
-def backward_step() -> Figure:
+def backward_step() -> matplotlib.figure.Figure:
     """Meant for chapter 2, beside the recurrence ``delta_t = f'(z_t) * (g_t + W^T
     delta_{t+1})``: one cell's backward step.  The error of its own output, g_t, and the
     error handed back by the next step, ``W^T delta_{t+1}``, are added; the sum is
@@ -216,7 +216,7 @@ def walks_data(T: int = 6) -> Walks:
     return Walks(T, walks, sum(len(w) - 1 for w in walks), T - 1)
 
 
-def walks_vs_sweep(data: Walks | None = None) -> Figure:
+def walks_vs_sweep(data: Walks | None = None) -> matplotlib.figure.Figure:
     """Meant for chapter 2, the argument that one delta sweep carries every output back:
     left, each output's error walked back to step 0 on its own (one row per output,
     ``T (T - 1) / 2`` products with W^T, O(T^2)); right, the single sweep, in which every

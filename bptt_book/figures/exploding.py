@@ -14,7 +14,7 @@ from ._draw import subplots
 from ._settings import orthogonal_setting, pick
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
 
 class GradientGrowth(NamedTuple):
@@ -45,7 +45,7 @@ def gradient_growth_data(*, model: str | None = None, lengths: list[int] | None 
     return GradientGrowth(f, list(settings["lengths"]), norms)
 
 
-def gradient_growth(data: GradientGrowth | None = None) -> Figure:
+def gradient_growth(data: GradientGrowth | None = None) -> matplotlib.figure.Figure:
     """Chapter 6, "The gradient norm grows with the length of the sentence"
     (``fig-gradient-growth``): ``||g|| / T`` against T, solid below the threshold 1/gamma,
     dashed above."""
@@ -90,7 +90,7 @@ def clipping_data(*, steps: int | None = None, threshold: float | None = None,
     return Clipping(c["threshold"], runs)
 
 
-def clipping(data: Clipping | None = None) -> Figure:
+def clipping(data: Clipping | None = None) -> matplotlib.figure.Figure:
     """Chapter 6, "A training run that explodes" (``fig-clipping``): the loss before each step
     (left) and the norm of the raw gradient (right) of both runs; dotted, the threshold."""
     d = clipping_data() if data is None else data
@@ -181,7 +181,7 @@ def cliff_step(data: Cliff, alpha: float) -> tuple[float, float]:
     return _loss_and_slope(data.params, data.x, data.y, alpha)
 
 
-def cliff(data: Cliff | None = None) -> Figure:
+def cliff(data: Cliff | None = None) -> matplotlib.figure.Figure:
     """Meant for chapter 6, "Why exploding is the easy problem" or beside ``fig-clipping``:
     the exploding gradient as a cliff in the loss.  Right: the loss along W = alpha W0 near
     the cliff, a point on its wall, and the clipped step, which lands in the valley below.

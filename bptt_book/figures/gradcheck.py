@@ -12,7 +12,7 @@ from bptt_book import config
 from ._draw import subplots
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
 
 class GradcheckStep(NamedTuple):
@@ -40,7 +40,7 @@ def gradcheck_step_data(*, model: str = "gradient_check",
     return GradcheckStep(h, {name: np.array(e) for name, e in errors.items()}, result.threshold)
 
 
-def gradcheck_step(data: GradcheckStep | None = None) -> Figure:
+def gradcheck_step(data: GradcheckStep | None = None) -> matplotlib.figure.Figure:
     """Chapter 4, "Choosing the step h" (``fig-gradcheck-step``): the largest relative error per
     matrix against h, with dotted guides of slope h^2 (truncation) and 1/h (rounding)."""
     d = gradcheck_step_data() if data is None else data

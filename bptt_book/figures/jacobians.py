@@ -19,7 +19,7 @@ from ._draw import subplots
 from ._settings import orthogonal_setting, pick
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
 
 class Activation(NamedTuple):
@@ -50,7 +50,7 @@ def activations_data(z: np.ndarray | None = None) -> Activations:
     return Activations(z, curves)
 
 
-def activations(data: Activations | None = None) -> Figure:
+def activations(data: Activations | None = None) -> matplotlib.figure.Figure:
     """Chapter 5, "How steep can an activation be?" (``fig-activations``): each activation
     (solid), its slope (dashed) and gamma (dotted), one panel each."""
     d = activations_data() if data is None else data
@@ -94,7 +94,7 @@ def jacobian_norms_data(*, model: str | None = None, length: int | None = None,
     return JacobianNorms(gamma, list(settings["scales"]), norms)
 
 
-def jacobian_norms(data: JacobianNorms | None = None) -> Figure:
+def jacobian_norms(data: JacobianNorms | None = None) -> matplotlib.figure.Figure:
     """Chapter 5, "When gradients must vanish, and when they may explode"
     (``fig-jacobian-norms``): measured norms (solid) and the bound (dashed) against the
     distance, one panel per activation."""
@@ -141,7 +141,7 @@ def contributions_data(*, model: str | None = None, length: int | None = None,
     return Contributions(f, list(settings["scales"]), shares)
 
 
-def contributions(data: Contributions | None = None) -> Figure:
+def contributions(data: Contributions | None = None) -> matplotlib.figure.Figure:
     """Chapter 5, "Where the gradient of W comes from" (``fig-contributions``): the share of
     dE_t/dW from each distance t - k, one line per scale (the last distance, exactly zero,
     left out)."""
@@ -191,7 +191,7 @@ def eigenvalues_data(*, model: str = "tutorial", scale: float | None = None,
     return Eigenvalues(lam, bb.spectral_norm(W), float(np.abs(lam).max()), gamma, label)
 
 
-def eigenvalues(data: Eigenvalues | None = None) -> Figure:
+def eigenvalues(data: Eigenvalues | None = None) -> matplotlib.figure.Figure:
     """Meant for chapter 5, "When gradients must vanish, and when they may explode" (where
     the tutorial's W turns out to have sigma_max above 1 but a small spectral radius): the
     eigenvalues of W in the complex plane, the circle of radius 1/gamma (the threshold of
@@ -255,7 +255,7 @@ def jacobian_heatmap_data(*, model: str | None = None, length: int = 30,
     return JacobianHeatmap(labels, tables)
 
 
-def jacobian_heatmap(data: JacobianHeatmap | None = None) -> Figure:
+def jacobian_heatmap(data: JacobianHeatmap | None = None) -> matplotlib.figure.Figure:
     """Meant for chapter 5, "Many steps back: a product" or after ``fig-jacobian-norms``: a
     (t, k) heat map of ``||ds_t/ds_k||_2`` for one sentence (log colour scale), one panel per
     W.  Along each row the norm fades (or grows) with the distance t - k."""

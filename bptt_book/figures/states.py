@@ -18,7 +18,7 @@ from ._draw import subplots
 from ._settings import pick
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
 
 class HiddenStates(NamedTuple):
@@ -55,7 +55,7 @@ def hidden_states_data(*, model: str | None = None, length: int | None = None,
     return HiddenStates(x, x_changed, m["activation"], states, distance)
 
 
-def hidden_states(data: HiddenStates | None = None) -> Figure:
+def hidden_states(data: HiddenStates | None = None) -> matplotlib.figure.Figure:
     """Chapter 1, "What each state can see" (``fig-hidden-states``): left, the states as a
     heat map (one column per word); right, how far changing the first word moves each state,
     for each activation (log scale)."""
@@ -108,7 +108,7 @@ def untrained_loss_data(*, word_dims: list[int] | None = None, hidden_dim: int |
     return UntrainedLoss(dims, np.array(per_word), H)
 
 
-def untrained_loss(data: UntrainedLoss | None = None) -> Figure:
+def untrained_loss(data: UntrainedLoss | None = None) -> matplotlib.figure.Figure:
     """Chapter 1, "What an untrained network scores" (``fig-untrained-loss``): the loss per
     word against log D (left) and its gap to log D (right)."""
     d = untrained_loss_data() if data is None else data

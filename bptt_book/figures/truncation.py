@@ -13,7 +13,7 @@ from bptt_book import config
 from ._draw import subplots
 
 if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
 
 class TruncationError(NamedTuple):
@@ -42,7 +42,7 @@ def truncation_error_data(*, model: str = "gradient_check", length: int = 40,
     return TruncationError(Ks, error, length)
 
 
-def truncation_error(data: TruncationError | None = None) -> Figure:
+def truncation_error(data: TruncationError | None = None) -> matplotlib.figure.Figure:
     """Chapter 2, "Truncated backpropagation through time" (``fig-bptt-truncation``): the
     relative error of the truncated dU and dW against K (log scale)."""
     d = truncation_error_data() if data is None else data
@@ -151,7 +151,7 @@ def truncation_windows_data(T: int = 12, K: int = 4, *, seed: int = 0) -> Trunca
     return TruncationWindows(T, K, {s: truncation_window(s, T, K, rng=rng) for s in SCHEMES})
 
 
-def truncation_windows(data: TruncationWindows | None = None) -> Figure:
+def truncation_windows(data: TruncationWindows | None = None) -> matplotlib.figure.Figure:
     """Meant for chapter 2, "Truncated backpropagation through time" (after the remark that
     Theano truncates differently): for T steps and window K, a grid per scheme of which
     (output t, step k) pairs contribute to the gradient of W and U; the exact gradient keeps
