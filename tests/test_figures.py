@@ -65,6 +65,20 @@ def test_importing_the_figures_does_not_import_matplotlib():
     assert out.stdout.strip() == "False"
 
 
+def test_drawing_without_matplotlib_says_how_to_install_it():
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "import bptt_book.figures as f\n"
+            "d = f.walks_data(3)\n"  # the numbers need no matplotlib
+            "for draw in (f.walks_vs_sweep, f.operator_graph, f.truncation_windows):\n"
+            "    try:\n"
+            "        draw()\n"
+            "    except ModuleNotFoundError as e:\n"
+            "        print(e.name, 'bptt_book[figures]' in str(e))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["matplotlib", "True"] * 3
+
+
 # -------------------------------------------------------------------- the chapter figures
 
 

@@ -20,9 +20,17 @@ INPUT, STATE, OUTPUT, LOSS, BACKWARD, NEUTRAL = (
 
 
 def subplots(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
-    """``matplotlib.pyplot.subplots``, imported when first needed."""
-    import matplotlib.pyplot as plt
-
+    """``matplotlib.pyplot.subplots``, imported when first needed (every drawing function
+    starts here, so a missing matplotlib is reported once, with how to install it)."""
+    try:
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != "matplotlib":
+            raise
+        raise ModuleNotFoundError(
+            "the figures are drawn with matplotlib, which is not installed; install it with "
+            "pip install 'bptt_book[figures]' (or pip install matplotlib)",
+            name="matplotlib") from None
     return plt.subplots(*args, **kwargs)
 
 

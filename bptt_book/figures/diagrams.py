@@ -56,11 +56,10 @@ def folded_unrolled(steps: int = 4) -> matplotlib.figure.Figure:
     """Meant for chapter 1, "One step" (before the network is run): the folded network, one
     cell whose state feeds back into itself through W, and the same network unrolled over
     ``steps`` words, one copy of the cell per word, all sharing U, V and W."""
-    from matplotlib.patches import FancyArrowPatch
-    from matplotlib.path import Path
-
     span, first = 1.9, 4.0
     fig, ax = canvas(8.6, 3.4, (-0.9, first + 1.1 + span * steps), (-0.6, 4.8))
+    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.path import Path
     w, h = 1.0, 0.62
     _cell(ax, 0.0, "t")
     # The loop: out of the right side of s_t, round below it, and back in from underneath.
@@ -93,9 +92,8 @@ def operator_graph() -> matplotlib.figure.Figure:
     y_t)`` from the output meets what the next step hands back; ``delta_t = dE/dz_t`` at the
     pre-activation, which passes ``W^T delta_t`` to the step before and gives the gradients
     of W and U."""
-    from matplotlib.patches import Circle
-
     fig, ax = canvas(10.8, 4.5, (-0.9, 15.3), (-2.1, 4.5))
+    from matplotlib.patches import Circle
     top, low, h, w = 2.4, 0.3, 0.6, 0.95
     bw, bh = 1.9, 0.9  # the backward boxes
     pink = "#fadbd8"
@@ -161,9 +159,8 @@ def backward_step() -> matplotlib.figure.Figure:
     error handed back by the next step, ``W^T delta_{t+1}``, are added; the sum is
     multiplied entry by entry by the slopes f'(z_t); the result is delta_t, which the cell
     passes to the step before (as ``W^T delta_t``) and to the gradients of W and U."""
-    from matplotlib.patches import Circle, FancyBboxPatch
-
     fig, ax = canvas(8.0, 3.8, (-0.6, 10.4), (-1.9, 3.0))
+    from matplotlib.patches import Circle, FancyBboxPatch
     red = dict(style="--", color=BACKWARD)
     ax.add_patch(FancyBboxPatch((0.95, -0.15), 5.25, 3.25, boxstyle="round,pad=0.05",
                                 fc="0.97", ec="0.7", ls=":", zorder=0))

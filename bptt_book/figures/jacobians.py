@@ -259,11 +259,10 @@ def jacobian_heatmap(data: JacobianHeatmap | None = None) -> matplotlib.figure.F
     """Meant for chapter 5, "Many steps back: a product" or after ``fig-jacobian-norms``: a
     (t, k) heat map of ``||ds_t/ds_k||_2`` for one sentence (log colour scale), one panel per
     W.  Along each row the norm fades (or grows) with the distance t - k."""
-    from matplotlib.colors import LogNorm
-
     d = jacobian_heatmap_data() if data is None else data
     fig, axes = subplots(1, len(d.norms), figsize=(4.0 * len(d.norms) + 0.8, 3.6),
                          squeeze=False, layout="constrained")
+    from matplotlib.colors import LogNorm
     values = np.concatenate([n[np.isfinite(n)] for n in d.norms])
     low = max(float(values[values > 0].min()), 1e-16)
     norm = LogNorm(vmin=low, vmax=max(float(values.max()), 1.0))

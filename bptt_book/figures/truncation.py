@@ -156,10 +156,9 @@ def truncation_windows(data: TruncationWindows | None = None) -> matplotlib.figu
     Theano truncates differently): for T steps and window K, a grid per scheme of which
     (output t, step k) pairs contribute to the gradient of W and U; the exact gradient keeps
     the whole lower triangle.  The randomized scheme shows one draw, shaded by its weight."""
-    from matplotlib.colors import LogNorm
-
     d = truncation_windows_data() if data is None else data
     fig, axes = subplots(1, len(d.weights), figsize=(9.0, 3.3), layout="constrained")
+    from matplotlib.colors import LogNorm
     top = max(float(w.max()) for w in d.weights.values())
     image = None
     for ax, (scheme, w) in zip(axes, d.weights.items(), strict=True):
