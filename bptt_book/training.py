@@ -71,12 +71,47 @@ def initial_params(word_dim, hidden_dim, *, init="tutorial", scale=1.0, input_sc
     if init == "tutorial":
         W = scale * p.W
     elif init == "orthogonal":
-        rng = np.random.default_rng(None if seed is None else [seed, 1])
-        Q, R = np.linalg.qr(rng.normal(size=(H, H)))
-        W = scale * Q * np.sign(np.diag(R))  # the sign fix makes Q uniformly distributed
+        W = scale * orthogonal(H, np.random.default_rng(None if seed is None else [seed, 1]))
     else:
         W = scale * np.eye(H)
     return Params(input_scale * p.U, p.V, W)
+
+
+def orthogonal(size, rng, *, uniform=True):
+    """A random orthogonal (size, size) matrix Q: the Q of the QR decomposition of a matrix of
+    standard normal numbers drawn from the NumPy generator ``rng``.
+
+    With ``uniform=True`` column j of Q is multiplied by the sign of ``R[j, j]``, which makes Q
+    uniformly distributed over the orthogonal matrices; :func:`initial_params` draws it so.
+    ``uniform=False`` returns NumPy's Q unchanged: the matrix chapters 5 and 6 draw, the same
+    up to the signs of its columns.  Either way every singular value of ``scale * Q`` is
+    ``scale``, which is how the book puts sigma_max(W) where it wants it
+    (``W = scale / gamma * Q``).
+
+    >>> import numpy as np
+    >>> from bptt_book.training import orthogonal
+    >>> Q = orthogonal(4, np.random.default_rng(0), uniform=False)
+    >>> bool(np.allclose(Q.T @ Q, np.eye(4)))
+    True
+    >>> R = orthogonal(4, np.random.default_rng(0))  # the same draw, signs made uniform
+    >>> bool(np.allclose(np.abs(Q), np.abs(R)))
+    True
+
+    Raises
+    ------
+    TypeError
+        ``size`` is not an integer; ``rng`` is not a ``numpy.random.Generator``.
+    ValueError
+        ``size`` is below 1.
+    """
+    size = _checks.size(size, "size")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator (numpy.random.default_rng(seed)); "
+                        f"got {type(rng).__name__}")
+    Q, R = np.linalg.qr(rng.normal(size=(size, size)))
+    if uniform:
+        Q = Q * np.sign(np.diag(R))
+    return Q
 
 
 # ------------------------------------------------------------------------- Pascanu's Omega
@@ -282,3 +317,34 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
         if halve and history.loss[-1] > history.loss[-2]:
             lr /= 2
     return history
+
+
+def sgd(params, x, y, *, steps, learning_rate, clip=None, activation=None):
+    """Plain gradient descent on one sequence, the loop of chapter 6: ``steps`` updates
+    ``theta -= learning_rate * g`` with ``g`` the gradient of the loss of ``x``, ``y`` (1-D),
+    clipped to a global norm of ``clip`` first if given, at a fixed learning rate.
+
+    This is :func:`train` on a batch of that one sequence, one step per epoch, with
+    ``halve=False``; the :class:`History` it returns holds the loss before every step and
+    after the last (``steps + 1`` values, unless the run diverged) and, in ``grad_norm``, the
+    norm of every raw gradient, before clipping.
+
+    >>> import bptt_book as bb
+    >>> from bptt_book.training import sgd
+    >>> p = bb.init_params(10, 4, seed=0)
+    >>> history = sgd(p, [1, 2, 3], [2, 3, 4], steps=20, learning_rate=0.5, clip=1.0)
+    >>> len(history.loss), history.loss[-1] < history.loss[0]
+    (21, True)
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``steps`` is not a whole number >= 1; ``x`` or ``y`` is not one 1-D sequence; or as
+        :func:`train`.
+    """
+    steps = _checks.size(steps, "steps")
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"x and y must be 1-D sequences; got shapes {x.shape}, {y.shape}")
+    return train(params, x[None], y[None], epochs=steps, learning_rate=learning_rate,
+                 batch_size=1, clip=clip, activation=activation, halve=False)

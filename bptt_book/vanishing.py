@@ -1,7 +1,7 @@
 """Vanishing and exploding gradients, measured: Jacobians, their norms, bounds, clipping.
 
 The step Jacobian is ``ds_j/ds_{j-1} = diag(f'(z_j)) W`` (rows index ``s_j``; printed from
-the derivation into :func:`bptt_book.generated.step_jacobians`).  Over several steps
+the derivation into :func:`bptt_book.generated.rnn.step_jacobians`).  Over several steps
 
     ds_t/ds_k = prod_{j = t, t-1, ..., k+1} diag(f'(z_j)) W,
 

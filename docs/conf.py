@@ -26,6 +26,9 @@ ROOT = DOCS.parent
 
 # Let autodoc import the checkout even when the package is not installed.
 sys.path.insert(0, str(ROOT))
+# The book's own Sphinx extensions, one module each.
+if str(DOCS / "_ext") not in sys.path:
+    sys.path.insert(0, str(DOCS / "_ext"))
 
 with (ROOT / "pyproject.toml").open("rb") as f:
     _project = tomllib.load(f)["project"]
@@ -49,6 +52,7 @@ extensions = [
     "sphinx_proof",
     "sphinx_copybutton",
     "matplotlib.sphinxext.plot_directive",
+    "explorer",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}

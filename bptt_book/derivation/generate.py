@@ -635,10 +635,10 @@ def _jacobians(code, cell, adj, fields):
          '    """The step Jacobian d(state_t)/d(state_(t-1)) = P + Q W, unit by unit.', "",
          f"    The state is [{'; '.join(cell.states)}] (S = {S} vector{'s' if S > 1 else ''} "
          "of H).  ``P`` (N, T, S, S, H) holds the",
-         "    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).  ``Q``",
-         f"    (N, T, S, k, H), k = {k}, holds the diagonals of the paths through W: block row i of",
-         "    Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k of W, and it acts on",
-         f"    the first state, {cell.states[0]}_(t-1).",
+         "    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).",
+         f"    ``Q`` (N, T, S, k, H), k = {k}, holds the diagonals of the paths through W:",
+         "    block row i of Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k",
+         f"    of W, and it acts on the first state, {cell.states[0]}_(t-1).",
          '    """')
     with code.indented():
         _act_unpack(code, cell, 1)

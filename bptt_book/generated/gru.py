@@ -183,10 +183,10 @@ def jacobian_parts(p, tape, act=None):
     """The step Jacobian d(state_t)/d(state_(t-1)) = P + Q W, unit by unit.
 
     The state is [h] (S = 1 vector of H).  ``P`` (N, T, S, S, H) holds the
-    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).  ``Q``
-    (N, T, S, k, H), k = 3, holds the diagonals of the paths through W: block row i of
-    Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k of W, and it acts on
-    the first state, h_(t-1).
+    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).
+    ``Q`` (N, T, S, k, H), k = 3, holds the diagonals of the paths through W:
+    block row i of Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k
+    of W, and it acts on the first state, h_(t-1).
     """
     del act  # this cell's activations are fixed by its equations
     x0 = tape.z - 1

@@ -141,10 +141,10 @@ def jacobian_parts(p, tape, act=None):
     """The step Jacobian d(state_t)/d(state_(t-1)) = P + Q W, unit by unit.
 
     The state is [s] (S = 1 vector of H).  ``P`` (N, T, S, S, H) holds the
-    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).  ``Q``
-    (N, T, S, k, H), k = 1, holds the diagonals of the paths through W: block row i of
-    Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k of W, and it acts on
-    the first state, s_(t-1).
+    diagonals of the direct paths: block (i, j) is diag(P[..., i, j, :]).
+    ``Q`` (N, T, S, k, H), k = 1, holds the diagonals of the paths through W:
+    block row i of Q W is sum_k diag(Q[..., i, k, :]) W_k, where W_k is row block k
+    of W, and it acts on the first state, s_(t-1).
     """
     _, fprime = act  # the activation's derivative, written in its output
     # j0 = fprime(s')

@@ -1,0 +1,46 @@
+"""Settings for the figures: a table of conf/*.toml with keyword overrides, and the set-up of
+chapters 5 and 6 (the model's U and V, a random sentence, and an orthogonal Q for W)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import bptt_book as bb
+from bptt_book import config
+from bptt_book.training import orthogonal
+
+
+def pick(name: str, table: str, **overrides: Any) -> dict[str, Any]:
+    """The settings ``[table]`` of conf/``name``.toml, with every override that is not None
+    in place of the file's value."""
+    settings = dict(config.load(name)[table])
+    settings.update({key: value for key, value in overrides.items() if value is not None})
+    return settings
+
+
+class Orthogonal(NamedTuple):
+    """The set-up of chapters 5 and 6: the model's weights, one random sentence, and an
+    orthogonal Q; :meth:`params` puts ``W = scale / gamma * Q`` in place of the model's W."""
+
+    model: bb.Params  # U, V and W of the model, as init_params draws them
+    words: np.ndarray  # the random sentence
+    Q: np.ndarray  # (H, H) orthogonal
+
+    def params(self, scale: float, activation: str = "tanh") -> bb.Params:
+        """The model with ``W = scale / gamma * Q``: every singular value of W is
+        ``scale / gamma``, gamma the largest slope of ``activation``."""
+        gamma = float(bb.activation_bound(activation))
+        return bb.Params(self.model.U, self.model.V, scale / gamma * self.Q)
+
+
+def orthogonal_setting(settings: dict[str, Any], words: int) -> Orthogonal:
+    """``settings["model"]`` from conf/models.toml, and from
+    ``numpy.random.default_rng(settings["seed"])`` first a sentence of ``words`` random words,
+    then Q (NumPy's Q of a normal matrix, as the chapters draw it)."""
+    m = config.model(settings["model"])
+    p = bb.init_params(m["word_dim"], m["hidden_dim"], seed=m["seed"])
+    rng = np.random.default_rng(settings["seed"])
+    sentence = rng.integers(0, m["word_dim"], size=words)
+    return Orthogonal(p, sentence, orthogonal(m["hidden_dim"], rng, uniform=False))
