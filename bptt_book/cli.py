@@ -72,7 +72,7 @@ def _experiment(args):
               file=sys.stderr)
         return 2
     size = "quick" if args.quick else args.size
-    print(f"experiment {args.name} ({size} settings from conf/experiments.toml)",
+    print(f"experiment {args.name} ({size} settings from bptt_book/conf/experiments.toml)",
           file=sys.stderr, flush=True)
     cached = not args.no_cache and experiments.cache_path(args.name, size).exists()
     result = experiments.run(args.name, size=size, cache=not args.no_cache,
@@ -108,11 +108,11 @@ def build_parser():
     gen.add_argument("--check", action="store_true",
                      help="write nothing; exit 1 if the committed file differs")
     gen.set_defaults(run=_generate)
-    info = sub.add_parser("info", help="show the book's models (conf/models.toml)")
+    info = sub.add_parser("info", help="show the book's models (bptt_book/conf/models.toml)")
     info.set_defaults(run=_info)
     check = sub.add_parser("gradcheck", help="check bptt against finite differences")
     check.add_argument("--model", default="gradient_check",
-                       help="a model of conf/models.toml (default: gradient_check)")
+                       help="a model of bptt_book/conf/models.toml (default: gradient_check)")
     check.add_argument("--entries", type=int, default=None,
                        help="check this many random entries of each parameter (default: all)")
     check.set_defaults(run=_gradcheck)
@@ -120,7 +120,7 @@ def build_parser():
         "experiment",
         help="run an experiment of chapter 7 and draw its figure",
         description="Train the networks of one experiment of chapter 7 with the settings "
-        "of conf/experiments.toml, print its numbers and write its figure. A line per "
+        "of bptt_book/conf/experiments.toml, print its numbers and write its figure. A line per "
         "training run goes to stderr. Results are cached in ~/.cache/bptt_book (or "
         "$BPTT_BOOK_CACHE), keyed on the settings and the code.",
     )
