@@ -1,11 +1,11 @@
-"""The book's settings: TOML files inside the package, read with :mod:`tomllib` and checked.
+"""The book's settings: TOML files inside the package, read with ``tomllib`` and checked.
 
-The files live in ``bptt_book/conf/`` and are read with :func:`importlib.resources.files`, so
+The files live in ``bptt_book/conf/`` and are read with ``importlib.resources.files``, so
 an installed package finds exactly its own copy whatever else lies on ``sys.path`` or in the
 current folder.  Each file's tables are declared by the module that owns them, in its
 ``SETTINGS`` mapping ``{file: {table: {key: (rule, required)}}}`` (``"*"`` for a table of
 any name), and checks that tie keys of a table together in its ``CHECKS`` mapping
-``{file: check}``; :data:`OWNERS` says which module that is.  A rule is a function that
+``{file: check}``; ``OWNERS`` says which module that is.  A rule is a function that
 returns ``None`` for a good value and otherwise what the value must be; the rules below are
 the vocabulary, and their choices are read from the modules that own them (the activation
 table of :mod:`bptt_book.generated`, :data:`bptt_book.training.INITS`,
@@ -205,7 +205,7 @@ def _owner(name: str):
     return importlib.import_module(OWNERS[name])
 
 
-def schema(name: str) -> Mapping[str, Mapping[str, tuple[Rule, bool]]]:
+def schema(name: str) -> Mapping:
     """The tables of settings file ``name`` as the module that owns it declares them."""
     return _owner(name).SETTINGS[name]
 
@@ -228,8 +228,7 @@ def _check_table(path, table, values, rules):
                               f"got {values[key]!r}")
 
 
-def load(name: str, directory: str | PathLike | Traversable | None = None
-         ) -> Mapping[str, Mapping[str, Any]]:
+def load(name: str, directory: str | PathLike | None = None) -> Mapping[str, Mapping[str, Any]]:
     """Read ``bptt_book/conf/<name>.toml``, check every key, and return ``{table: settings}``.
 
     The result is read-only.  ``directory`` reads another folder (the tests use this).

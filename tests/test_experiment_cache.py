@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import bptt_book
+from bptt_book import experiments
 from bptt_book.experiments import EXPERIMENTS, cache
 
 PACKAGE = Path(bptt_book.__file__).resolve().parent
@@ -53,3 +56,23 @@ def test_docstrings_and_comments_keep_the_key_and_code_changes_it(tmp_path):
     assert _key(site) == first
     _append(site / "bptt_book" / "data" / "agreement.toml", "\n[more]\nwords = 1\n")
     assert _key(site) != first
+
+
+def test_the_build_says_what_it_computes_and_where_it_caches(tmp_path, capsys):
+    first = experiments.run("gru_jacobian", size="quick", cache=tmp_path)
+    err = capsys.readouterr().err
+    path = experiments.cache_path("gru_jacobian", "quick", folder=tmp_path)
+    assert err.splitlines()[0] == (f"computing experiment gru_jacobian (quick size, 4 curves), "
+                                   f"cache: {path}")
+    assert "4/4" in err  # the bar, with the time left
+    assert experiments.run("gru_jacobian", size="quick", cache=tmp_path) == first
+    assert capsys.readouterr().err == ""  # read back: nothing to say
+    experiments.run("gru_jacobian", size="quick", progress=False)
+    assert capsys.readouterr().err == ""
+    experiments.run("gru_jacobian", size="quick",
+                    progress=experiments.Progress(bar=False, lines=True))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].endswith("not cached") and len(lines) == 5
+    assert lines[1].startswith("tanh RNN: ||ds_t/ds_k||")
+    with pytest.raises(TypeError, match="progress"):
+        experiments.run("gru_jacobian", size="quick", progress=123)

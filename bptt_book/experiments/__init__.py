@@ -1,11 +1,12 @@
 """The experiments of chapter 7: long-range dependencies and their remedies, by training.
 
-Each experiment is one record (:class:`Experiment`) in :data:`EXPERIMENTS`: its settings
-schema, how it runs, its table and its figure.  It reads its settings from
-``bptt_book/conf/experiments.toml`` (checked by :mod:`bptt_book.config` against the
-record's schema), runs from a seed, and returns a :class:`Result` whose figure :func:`plot`
-draws.  Settings come in three sizes: ``"full"`` (the table itself), ``"book"`` (the figure
-in the book) and ``"quick"`` (seconds: the tests).  From the command line::
+Each experiment is one record (:class:`~bptt_book.experiments.record.Experiment`) in
+:data:`EXPERIMENTS`: its settings schema, how it runs, its table and its figure.  It reads
+its settings from ``bptt_book/conf/experiments.toml`` (checked by :mod:`bptt_book.config`
+against the record's schema), runs from a seed, and returns a
+:class:`~bptt_book.experiments.record.Result` whose figure :func:`plot` draws.  Settings
+come in three sizes: ``"full"`` (the table itself), ``"book"`` (the figure in the book) and
+``"quick"`` (seconds: the tests).  From the command line::
 
     python -m bptt_book experiment --list
     python -m bptt_book experiment remedies --quick --out remedies.png
@@ -13,7 +14,8 @@ in the book) and ``"quick"`` (seconds: the tests).  From the command line::
 The modules: :mod:`~bptt_book.experiments.grid` (the training sweeps),
 :mod:`~bptt_book.experiments.gru_jacobian`, :mod:`~bptt_book.experiments.plots` (the
 sweeps' figures), :mod:`~bptt_book.experiments.cache` and
-:mod:`~bptt_book.experiments.progress`.  A new experiment is a new record below.
+:mod:`~bptt_book.experiments.progress`, :mod:`~bptt_book.experiments.record`.  A new
+experiment is a new record in :data:`EXPERIMENTS`.
 
 >>> from bptt_book import experiments
 >>> sorted(experiments.EXPERIMENTS)
@@ -148,9 +150,9 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
 
     While it computes, ``progress=None`` prints one line saying what it computes and where
     it caches, then a progress bar with the time left (both on stderr); ``False`` shows
-    nothing; a :class:`Progress` chooses; a function receives one line per finished unit
-    (a training run, a curve) and nothing else is shown.  ``verbose=True`` also prints a line
-    per epoch to stderr.
+    nothing; a :class:`~bptt_book.experiments.progress.Progress` chooses; a function
+    receives one line per finished unit (a training run, a curve) and nothing else is
+    shown.  ``verbose=True`` also prints a line per epoch to stderr.
     """
     record = _record(name)
     if values is None:

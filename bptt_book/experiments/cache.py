@@ -6,7 +6,7 @@ reading the ``import`` statements, so no list of files is kept by hand), and eve
 file of the package.  Code is hashed as its syntax tree without docstrings, so comments,
 docstrings and layout may change without making a result stale; a change to what the code
 does gives a new key.  This is written here rather than taken from a library: what it needs
-(the import graph of one package, read from its own files) is a few lines of :mod:`ast`.
+(the import graph of one package, read from its own files) is a few lines of ``ast``.
 """
 
 import ast
@@ -46,7 +46,7 @@ def _module_file(name: str) -> Traversable | None:
 
 def _imported(name: str, tree: ast.Module, is_package: bool) -> Iterable[str]:
     """Every module name that the code of module ``name`` may import (and imported names,
-    which :func:`_module_file` then tells apart)."""
+    which ``_module_file`` then tells apart)."""
     here = name.split(".") if is_package else name.split(".")[:-1]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -73,7 +73,7 @@ class _WithoutDocstrings(ast.NodeTransformer):
         return node
 
 
-def modules(start: Iterable[str]) -> dict[str, Traversable]:
+def modules(start: Iterable[str]) -> dict:
     """The modules of the package that ``start`` imports, directly or not, with ``start``:
     name -> source file."""
     found: dict[str, Traversable] = {}

@@ -5,9 +5,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-#: ``run(values, report, verbose) -> data``: ``report(line)`` once per finished unit.
-Run = Callable[[dict, Callable[[str], None], bool], dict]
-
 
 @dataclass(frozen=True)
 class Result:
@@ -27,12 +24,13 @@ class Result:
         return cls(**json.loads(text))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Experiment(Mapping):
     """One experiment of chapter 7: everything about it in one record.
 
     ``schema``: its keys in ``bptt_book/conf/experiments.toml`` (``{key: (rule, required)}``,
-    see :mod:`bptt_book.config`); ``run``: computes the result's data from the settings;
+    see :mod:`bptt_book.config`); ``run(values, report, verbose)``: computes the result's data
+    from the settings, calling ``report(line)`` once per finished unit;
     ``units``: how many units of work (``unit``: "training runs", ...) the settings ask for,
     one ``report`` each; ``table`` and ``plot``: show a :class:`Result`.  The cache key
     hashes the code of the module that ``run`` comes from and everything it imports.
@@ -43,7 +41,7 @@ class Experiment(Mapping):
     name: str
     about: str
     schema: Mapping[str, tuple[Callable, bool]]
-    run: Run
+    run: Callable[[dict, Callable[[str], None], bool], dict]
     units: Callable[[dict], int]
     unit: str
     table: Callable[[Result], str]
@@ -52,6 +50,9 @@ class Experiment(Mapping):
 
     def __post_init__(self):
         self.source = self.run.__module__
+
+    def __repr__(self) -> str:
+        return f"<experiment {self.name}: {self.about}>"
 
     def __getitem__(self, key: str) -> Any:
         if key not in _FIELDS:
