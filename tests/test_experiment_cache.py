@@ -76,3 +76,10 @@ def test_the_build_says_what_it_computes_and_where_it_caches(tmp_path, capsys):
     assert lines[1].startswith("tanh RNN: ||ds_t/ds_k||")
     with pytest.raises(TypeError, match="progress"):
         experiments.run("gru_jacobian", size="quick", progress=123)
+
+
+def test_a_damaged_cache_file_is_computed_again(tmp_path):
+    path = experiments.cache_path("gru_jacobian", "quick", folder=tmp_path)
+    path.write_text("{not json", encoding="utf-8")
+    result = experiments.run("gru_jacobian", size="quick", cache=tmp_path, progress=False)
+    assert experiments.Result.from_json(path.read_text(encoding="utf-8")) == result

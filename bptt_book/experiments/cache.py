@@ -130,10 +130,13 @@ def path(name: str, size: str, key_: str, folder: str | os.PathLike | None = Non
 
 
 def read(file: Path) -> Result | None:
-    """The result kept in ``file``, or None when there is none."""
+    """The result kept in ``file``, or None when there is none (or only a damaged one, which
+    the next :func:`write` replaces)."""
     try:
         return Result.from_json(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        return None
+    except (ValueError, TypeError):  # not JSON, or not the fields of a Result
         return None
 
 
