@@ -4,9 +4,10 @@
 runs this script from a folder outside the checkout.  It checks that the package imported
 is the installed one, that no extra (matplotlib) came along, that importing the package and
 computing a gradient imports no SymPy, and that the command line works from another folder
-(with empty folders named ``conf`` beside the package and in the current folder) and answers
-bad arguments with one line on stderr.  Prints one line per check and exits 1 on the first
-failure.
+(with empty folders named ``conf`` beside the package and in the current folder): help, info,
+gradcheck, generate --check, the experiments' list and a quick experiment (its table, and one
+line naming the ``plot`` extra for the figure), and answers bad arguments with one line on
+stderr.  Prints one line per check and exits 1 on the first failure.
 """
 
 import importlib.metadata
@@ -92,6 +93,18 @@ def info(folder):
 def gradcheck(folder):
     done = run("bptt-book", "gradcheck", cwd=folder)
     assert done.returncode == 0 and "passed" in done.stdout, done.stdout + done.stderr
+
+
+@check("bptt-book generate --check: the derivation ships and agrees with generated.py")
+def generate(folder):
+    done = run("bptt-book", "generate", "--check", cwd=folder)
+    assert done.returncode == 0 and "up to date" in done.stdout, done.stdout + done.stderr
+
+
+@check("bptt-book experiment --list")
+def experiment_list(folder):
+    done = run("bptt-book", "experiment", "--list", cwd=folder)
+    assert done.returncode == 0 and "gru_jacobian" in done.stdout, done.stderr
 
 
 @check("bptt-book experiment recall_length --quick: the table, then one line naming the extra")
