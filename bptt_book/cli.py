@@ -2,9 +2,9 @@
 
 Every mistake, in an argument or in a settings file, ends in one line on stderr and a
 non-zero exit status, never a traceback: 2 for a bad argument (an unknown option, model or
-experiment, a bad number, an ``--out`` that cannot be written), 1 for anything else that
-failed (a broken settings file, a gradient check that did not pass, a missing optional
-dependency asked for explicitly).
+experiment, a bad number, an ``--out`` that cannot be written, or that needs matplotlib when
+it is not installed), 1 for anything else that failed (a broken settings file, a gradient
+check that did not pass).
 """
 
 import argparse
@@ -264,7 +264,8 @@ def build_parser(prog="bptt-book"):
         "progress bar with the time left and a line per training run go to stderr. Results "
         "are cached in ~/.cache/bptt_book (or $BPTT_BOOK_CACHE), keyed on the settings and "
         f"the code. The figure needs matplotlib ({PLOT_EXTRA}); without it the numbers are "
-        "printed, a line says so, and the exit status is 0 (1 when --out asked for a file).",
+        "printed, a line says so, and the exit status is 0 (2, before computing, when --out "
+        "asks for a file).",
     )
     exp.add_argument("name", nargs="?", help="the experiment (see --list)")
     exp.add_argument("--list", action="store_true", help="list the experiments")
