@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, cells
+from . import _checks, cells, config
 from .generated.activations import GAMMA
 from .model import Params, _probabilities, prepare, run
 
@@ -246,3 +246,37 @@ def clip_gradients(grads, threshold):
         raise ValueError("grads contain NaN or infinite values; clipping cannot rescale them")
     factor = threshold / norm if norm >= threshold else 1.0
     return make(*(np.asarray(g) * factor for g in grads))
+
+
+# ------------------------------------------------------------------------------ settings
+# bptt_book/conf/vanishing.toml: the figures and runs of chapters 5 and 6 (table -> key ->
+# rule, see bptt_book.config).  `scale` is sigma_max(W) in units of 1/gamma; `model` names a
+# table of bptt_book/conf/models.toml.
+_MEASURED = {
+    "model": (config.text, True),
+    "seed": (config.integer(0), True),
+    "scales": (config.positives, True),
+}
+
+#: The tables of ``vanishing.toml``, read by :func:`bptt_book.config.load`.
+SETTINGS = {"vanishing": {
+    "jacobian_norms": {**_MEASURED, "length": (config.integer(2), True),
+                       "activations": (config.ACTIVATION_NAMES, True)},
+    "contributions": {**_MEASURED, "length": (config.integer(2), True),
+                      "activation": (config.ACTIVATION, True)},
+    "gradient_growth": {**_MEASURED, "lengths": (config.integers(1), True),
+                        "activation": (config.ACTIVATION, True)},
+    "clipping": {
+        "word_dim": (config.integer(2), True),
+        "hidden_dim": (config.integer(1), True),
+        "pattern": (config.integer(1), True),
+        "length": (config.integer(2), True),
+        "seed": (config.integer(0), True),
+        "scale": (config.positive, True),
+        "learning_rate": (config.positive, True),
+        "steps": (config.integer(1), True),
+        "threshold": (config.positive, True),
+        "thresholds": (config.positives, True),
+        "activation": (config.ACTIVATION, True),
+    },
+}}
