@@ -63,9 +63,9 @@ def test_the_build_says_what_it_computes_and_where_it_caches(tmp_path, capsys):
     first = experiments.run("gated_jacobian", size="quick", cache=tmp_path)
     err = capsys.readouterr().err
     path = experiments.cache_path("gated_jacobian", "quick", folder=tmp_path)
-    assert err.splitlines()[0] == (f"computing experiment gated_jacobian (quick size, 4 curves), "
+    assert err.splitlines()[0] == (f"computing experiment gated_jacobian (quick size, 7 curves), "
                                    f"cache: {path}")
-    assert "4/4" in err  # the bar, with the time left
+    assert "7/7" in err  # the bar, with the time left
     assert experiments.run("gated_jacobian", size="quick", cache=tmp_path) == first
     assert capsys.readouterr().err == ""  # read back: nothing to say
     experiments.run("gated_jacobian", size="quick", progress=False)

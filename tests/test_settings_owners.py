@@ -7,7 +7,7 @@ import pytest
 
 from bptt_book import config, experiments, tasks, training
 from bptt_book.experiments import grid
-from bptt_book.generated import ACTIVATIONS
+from bptt_book.generated.activations import ACTIVATIONS
 
 
 def test_every_settings_file_is_declared_by_its_owner():

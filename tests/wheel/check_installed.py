@@ -104,7 +104,7 @@ def generate(folder):
 @check("bptt-book experiment --list")
 def experiment_list(folder):
     done = run("bptt-book", "experiment", "--list", cwd=folder)
-    assert done.returncode == 0 and "gru_jacobian" in done.stdout, done.stderr
+    assert done.returncode == 0 and "gated_jacobian" in done.stdout, done.stderr
 
 
 @check("bptt-book experiment recall_length --quick: the table, then one line naming the extra")
