@@ -63,9 +63,12 @@ def test_the_build_says_what_it_computes_and_where_it_caches(tmp_path, capsys):
     first = experiments.run("gated_jacobian", size="quick", cache=tmp_path)
     err = capsys.readouterr().err
     path = experiments.cache_path("gated_jacobian", "quick", folder=tmp_path)
-    assert err.splitlines()[0] == (f"computing experiment gated_jacobian (quick size, 7 curves), "
-                                   f"cache: {path}")
-    assert "7/7" in err  # the bar, with the time left
+    curves = experiments.EXPERIMENTS["gated_jacobian"].units(
+        experiments.settings("gated_jacobian", "quick"))
+    assert curves == 7  # the RNN, three update-gate and three forget-gate biases
+    assert err.splitlines()[0] == (f"computing experiment gated_jacobian (quick size, "
+                                   f"{curves} curves), cache: {path}")
+    assert f"{curves}/{curves}" in err  # the bar, with the time left
     assert experiments.run("gated_jacobian", size="quick", cache=tmp_path) == first
     assert capsys.readouterr().err == ""  # read back: nothing to say
     experiments.run("gated_jacobian", size="quick", progress=False)
@@ -73,7 +76,7 @@ def test_the_build_says_what_it_computes_and_where_it_caches(tmp_path, capsys):
     experiments.run("gated_jacobian", size="quick",
                     progress=experiments.Progress(bar=False, lines=True))
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].endswith("not cached") and len(lines) == 5
+    assert lines[0].endswith("not cached") and len(lines) == 1 + curves
     assert lines[1].startswith("tanh RNN: ||ds_t/ds_k||")
     with pytest.raises(TypeError, match="progress"):
         experiments.run("gated_jacobian", size="quick", progress=123)
