@@ -95,30 +95,35 @@ def text(v: Any) -> str | None:
     """A non-empty string."""
     if not isinstance(v, str) or not v:
         return "a non-empty string"
+    return None
 
 
 def positive(v: Any) -> str | None:
     """A finite number > 0."""
     if not _is_number(v) or not 0 < v < float("inf"):
         return "a positive finite number"
+    return None
 
 
 def positives(v: Any) -> str | None:
     """A non-empty list of finite numbers > 0."""
     if not isinstance(v, list) or not v or any(positive(i) for i in v):
         return "a non-empty list of positive finite numbers"
+    return None
 
 
 def non_negative(v: Any) -> str | None:
     """A finite number >= 0."""
     if not _is_number(v) or not 0 <= v < float("inf"):
         return "a non-negative finite number"
+    return None
 
 
 def share(v: Any) -> str | None:
     """A number in (0, 1]."""
     if not _is_number(v) or not 0 < v <= 1:
         return "a number in (0, 1]"
+    return None
 
 
 def numbers(v: Any) -> str | None:
@@ -126,6 +131,7 @@ def numbers(v: Any) -> str | None:
     if not isinstance(v, list) or not v or any(
             not _is_number(i) or not abs(i) < float("inf") for i in v):
         return "a non-empty list of finite numbers"
+    return None
 
 
 def table_of(schema: Mapping[str, tuple[Rule, bool]], what: str, *,
@@ -144,6 +150,7 @@ def table_of(schema: Mapping[str, tuple[Rule, bool]], what: str, *,
         missing = [k for k, (_, needed) in schema.items() if needed and k not in v]
         if required and missing:
             return f"a table of {what} with {missing[0]!r}"
+        return None
     return rule
 
 
@@ -159,6 +166,7 @@ def _same_length_and_in_range(values: Mapping) -> str | None:
             return "x and y must have the same length"
         if max(values["x"] + values["y"]) >= values["word_dim"]:
             return "x and y must be below word_dim"
+    return None
 
 
 #: Checks that tie keys of one table together: settings file -> check(values) -> problem.

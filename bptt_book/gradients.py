@@ -9,13 +9,16 @@ recurrence runs step by step.
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _checks
+from .cells import CellParams
 from .generated import layers
-from .model import _probabilities, loss_of, output_chunks, prepare, run
+from .model import Prepared, _probabilities, loss_of, output_chunks, prepare, run
 
 
-def bptt(params, x, y, *, truncate=None, activation=None):
+def bptt(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
+         truncate: int | None = None, activation: str | None = None) -> CellParams:
     """Gradients of the summed loss ``sum_t -log yhat_t[y_t]`` with respect to every
     parameter of the network, for any cell (:class:`~bptt_book.Params` of the plain RNN,
     :class:`~bptt_book.GRUParams`, :class:`~bptt_book.LSTMParams`, ...).
@@ -58,10 +61,12 @@ def bptt(params, x, y, *, truncate=None, activation=None):
     return gradients_of(prepare(params, x, y, activation), K)
 
 
-def gradients_of(prepared, truncate=None):
+def gradients_of(prepared: Prepared, truncate: int | None = None) -> CellParams:
     """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`)."""
     cell, p = prepared.cell, prepared.params
     tape, S = run(prepared)
+    if prepared.y is None:
+        raise ValueError("the gradient needs labels y")
     dV, G = _output_layer(p.V, S, prepared.y)
     dA, dB = cell.backward(p, tape, G, truncate, prepared.act)
     S_prev = getattr(tape, f"{cell.STATES[0]}_prev")
@@ -69,16 +74,18 @@ def gradients_of(prepared, truncate=None):
     return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
 
 
-def _output_layer(V, S, y):
+def _output_layer(V: np.ndarray, S: np.ndarray,
+                  y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """dV and the rows g_t for all steps: the output layer in chunks of time steps, each
     chunk three matrix products (logits, dV, G) with its softmax in between."""
     B, T, H = S.shape
     S2, y2 = S.reshape(-1, H), y.reshape(-1)
     G = np.empty_like(S2)
-    dV = None
+    dV: np.ndarray | None = None
     for rows, o in output_chunks(S2, V):
         P = _probabilities(o, V)
         dV, G[rows] = layers.output_layer(V, S2[rows], P, y2[rows], dV)
+    assert dV is not None  # S has at least one row
     return dV, G.reshape(B, T, H)
 
 
@@ -92,17 +99,17 @@ class GradientCheck:
     of them is zero has error 1, the largest possible.  ``checked``: entries compared.
     """
 
-    max_error: dict
-    checked: dict
-    both_zero: dict
+    max_error: dict[str, float]
+    checked: dict[str, int]
+    both_zero: dict[str, int]
     threshold: float
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         """True when every parameter's largest error is at most ``threshold``."""
         return all(e <= self.threshold for e in self.max_error.values())
 
-    def __str__(self):
+    def __str__(self) -> str:
         rows = [f"{'param':<6}{'checked':>9}{'both zero':>11}{'max rel. error':>16}"]
         for name in self.max_error:
             rows.append(f"{name:<6}{self.checked[name]:>9}{self.both_zero[name]:>11}"
@@ -111,8 +118,10 @@ class GradientCheck:
         return "\n".join(rows)
 
 
-def gradient_check(params, x, y, *, truncate=None, activation=None, h=1e-4,
-                   threshold=1e-5, entries=None, seed=0):
+def gradient_check(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
+                   truncate: int | None = None, activation: str | None = None,
+                   h: float = 1e-4, threshold: float = 1e-5,
+                   entries: int | None = None, seed: int = 0) -> GradientCheck:
     """Compare :func:`bptt` with centred finite differences ``(L(θ+h) − L(θ−h)) / 2h``.
 
     The check runs in float64 whatever the parameters' precision, for every parameter of

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
+from .cells import CellParams
 from .generated import layers
 from .gradients import gradients_of
 from .model import (
@@ -194,7 +195,7 @@ class History:
     metric: list = field(default_factory=list)
     steps: int = 0
     diverged: bool = False
-    params: Params = None
+    params: CellParams | None = None
 
     @property
     def epochs(self):
