@@ -56,6 +56,7 @@ root_doc = "index"
 exclude_patterns = [
     "_build",
     "_ext",
+    "_vendor",
     "conftest.py",
     "Thumbs.db",
     ".DS_Store",
@@ -174,8 +175,9 @@ html_context = {"default_mode": "auto"}
 
 # -- Offline MathJax (docs/_ext/offline_mathjax.py) ------------------------------------------------
 
-# MathJax 3 from the Python package django-static-mathjax. A relative path: Sphinx resolves it
-# against ``_static``, where the extension copies the file.
+# MathJax 3.2.2 as vendored in docs/_vendor/mathjax/ (its README says where it comes from). A
+# relative path: Sphinx resolves it against ``_static``, where the extension copies the file.
+offline_mathjax_dir = "_vendor/mathjax"
 mathjax_path = "mathjax/tex-svg-full.js"
 mathjax3_config = {
     "tex": {
