@@ -42,8 +42,10 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx_proof",
     "sphinx_copybutton",
+    "sphinxcontrib.bibtex",
     "matplotlib.sphinxext.plot_directive",
     # docs/_ext/
+    "bibliography_style",
     "offline_mathjax",
     "epub_mathml",
     "reexport",
@@ -125,6 +127,12 @@ if os.environ.get("BPTT_BOOK_INTERSPHINX"):
         "sympy": ("https://docs.sympy.org/latest", None),
         "matplotlib": ("https://matplotlib.org/stable", None),
     }
+
+# -- References (sphinxcontrib-bibtex; styles in docs/_ext/bibliography_style.py) -----------------
+
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "annotated"
+bibtex_reference_style = "author_year_round"
 
 # -- Copy button ---------------------------------------------------------------------------------
 
