@@ -43,6 +43,8 @@ extensions = [
     "sphinx_proof",
     "sphinx_copybutton",
     "sphinxcontrib.bibtex",
+    "sphinx_exercise",
+    "sphinx_togglebutton",
     "matplotlib.sphinxext.plot_directive",
     # docs/_ext/
     "bibliography_style",
@@ -133,6 +135,11 @@ if os.environ.get("BPTT_BOOK_INTERSPHINX"):
 bibtex_bibfiles = ["references.bib"]
 bibtex_default_style = "annotated"
 bibtex_reference_style = "author_year_round"
+
+# -- Exercises (sphinx-exercise; solutions fold with sphinx-togglebutton) ------------------------
+
+# The student edition (``tox -e student``, ``-t student``) leaves the solutions out.
+hide_solutions = tags.has("student")  # noqa: F821 - Sphinx provides ``tags``
 
 # -- Copy button ---------------------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ PAGES = ["index", "preface"] + [
 ]
 PAGES += [
     name
-    for name in ("glossary", "answers", "references", "api")
+    for name in ("glossary", "references", "api")
     if (DOCS / f"{name}.md").is_file()
 ]
 
