@@ -53,6 +53,7 @@ extensions = [
     "reexport",
     "plot_figures",
     "derived",
+    "scroll_cue",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -91,6 +92,9 @@ myst_dmath_double_inline = True
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
+# Show defaults as written in the source (``path=GENERATED``), not their value on the machine
+# that built the book (an absolute path).
+autodoc_preserve_defaults = True
 autodoc_default_options = {"show-inheritance": False}
 python_use_unqualified_type_names = True
 
@@ -173,7 +177,11 @@ proof_minimal_theme = False
 
 html_theme = "sphinx_book_theme"
 html_title = project
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# Wide equations and listings scroll in their own box with a shadow at the hidden edge, and
+# figure captions read as text (docs/_static/).
+# (The script is added by docs/_ext/scroll_cue.py, for the HTML edition only.)
+html_css_files = ["bptt-book.css"]
 html_last_updated_fmt = None
 html_show_sourcelink = True
 html_theme_options = {
@@ -226,7 +234,7 @@ epub_basename = "bptt-book"
 epub_theme = "epub"
 epub_show_urls = "no"
 epub_use_index = False
-epub_exclude_files = ["search.html"]
+epub_exclude_files = ["search.html", "_static/scroll-cue.js"]
 # With a second math renderer registered (docs/_ext/epub_mathml.py) Sphinx no longer picks one
 # by itself: name them.
 html_math_renderer = "mathjax"
