@@ -50,6 +50,7 @@ extensions = [
     "bibliography_style",
     "offline_mathjax",
     "epub_mathml",
+    "epub_toc",
     "reexport",
     "plot_figures",
     "derived",

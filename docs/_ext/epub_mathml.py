@@ -46,6 +46,47 @@ def tex_for_mathml(tex: str) -> str:
     return tex
 
 
+MATHML = "http://www.w3.org/1998/Math/MathML"
+PRIMES = ("\u2032", "\u2033", "\u2034")  # ′ ″ ‴
+
+
+def _is_prime(element) -> bool:
+    return element.tag in (f"{{{MATHML}}}mi", f"{{{MATHML}}}mo") and element.text in PRIMES
+
+
+def primes_inline(markup: str) -> str:
+    """Write ``f'`` as f followed by a prime, not as f with a prime for its superscript.
+
+    ``latex2mathml`` turns ``f'`` into ``<msup><mi>f</mi><mi>′</mi></msup>`` (and ``E_3'`` into
+    an ``msubsup``): the prime, a raised glyph already, is raised a second time and shrunk, and
+    e-readers draw it far above the letter. Here it becomes ``<mrow><mi>f</mi><mo>′</mo></mrow>``
+    (``<mrow><msub>…</msub><mo>′</mo></mrow>``), which renders as TeX sets it.
+    """
+    import xml.etree.ElementTree as ElementTree
+
+    ElementTree.register_namespace("", MATHML)
+    root = ElementTree.fromstring(markup)
+    changed = False
+    for parent in root.iter():
+        for index, child in enumerate(list(parent)):
+            local = child.tag.removeprefix(f"{{{MATHML}}}")
+            if local == "msup" and len(child) == 2 and _is_prime(child[1]):
+                base, prime = child[0], child[1]
+            elif local == "msubsup" and len(child) == 3 and _is_prime(child[2]):
+                base = ElementTree.Element(f"{{{MATHML}}}msub")
+                base.extend([child[0], child[1]])
+                prime = child[2]
+            else:
+                continue
+            prime.tag = f"{{{MATHML}}}mo"
+            row = ElementTree.Element(f"{{{MATHML}}}mrow")
+            row.extend([base, prime])
+            row.tail = child.tail
+            parent[index] = row
+            changed = True
+    return ElementTree.tostring(root, encoding="unicode") if changed else markup
+
+
 def mathml(translator, node, display: str) -> str:
     """MathML for ``node``'s TeX, or the TeX itself (with a warning) if it cannot be converted."""
     import xml.etree.ElementTree as ElementTree
@@ -57,6 +98,7 @@ def mathml(translator, node, display: str) -> str:
         source = tex_for_mathml(tex) if display == "block" else tex
         markup = convert(source, display=display)
         markup = markup.replace('"negativethinmathspace"', '"-0.1667em"')
+        markup = primes_inline(markup)
         ElementTree.fromstring(markup)  # the XHTML of an EPUB must stay well-formed
     except Exception as exc:  # noqa: BLE001 - any failure falls back to the TeX source
         logger.warning(
