@@ -7,6 +7,8 @@ For each page (the front page, the preface, every chapter, the references and th
   ``\\begin{`` ...) is left in the page's text outside code;
 * every image has loaded (``complete`` and ``naturalWidth > 0``), and every figure the chapter's
   source draws with ``.. plot::`` is there;
+* figure captions are as dark as the text and write their symbols as typeset math, not as
+  ASCII or Unicode stand-ins (``∂s_t``, ``σ_max``, ``1e-16``);
 * the browser console shows no error;
 * every internal link returns 200 from the server, and each ``#anchor`` exists on its target page;
 * a full-page screenshot is saved in docs/_build/screenshots/ for a reviewer to look at.
@@ -135,6 +137,22 @@ Promise.all(images.map((image) => image.complete ? null : new Promise((resolve) 
 }))));
 """
 
+CAPTIONS = """
+const text = document.querySelector("article p, main p");
+const bodyColor = text ? getComputedStyle(text).color : "";
+return Array.from(document.querySelectorAll("figure figcaption")).map((caption) => {
+  const copy = caption.cloneNode(true);
+  copy.querySelectorAll("mjx-container, .math, code, .caption-number, a.headerlink")
+      .forEach((e) => e.remove());
+  return {
+    color: getComputedStyle(caption.querySelector(".caption-text") || caption).color,
+    bodyColor: bodyColor,
+    math: caption.querySelectorAll("mjx-container").length,
+    text: copy.textContent.replace(/\\s+/g, " ").trim(),
+  };
+});
+"""
+
 LINKS_AND_IDS = """
 const here = new URL(window.location.href);
 const links = Array.from(document.querySelectorAll("a[href]"))
@@ -257,6 +275,7 @@ class Page:
     images: list[dict]
     console: list[dict]
     links: list[str]
+    captions: list[dict]
     declares_icon: bool
     screenshot: Path
 
@@ -326,10 +345,13 @@ def visit(browser, server, screenshot_dir, stats):
         images = browser.execute_async_script(WAIT_FOR_IMAGES)
         state = browser.execute_script(MATH_STATE)
         links = browser.execute_script(LINKS_AND_IDS)
+        captions = browser.execute_script(CAPTIONS)
         icon = browser.execute_script("return document.querySelector('link[rel~=icon]') !== null")
         shot = _screenshot(browser, screenshot_dir / f"{Path(name).name}.png")
         console = browser.get_log("browser")
-        pages[name] = Page(name, url, mathjax, state, images, console, links, icon, shot)
+        pages[name] = Page(
+            name, url, mathjax, state, images, console, links, captions, icon, shot
+        )
         stats["pages"].add(name)
         stats["screenshots"].append(str(shot))
         print(f"{name}: screenshot {shot}")
@@ -428,6 +450,25 @@ def test_figures_load(visit, name):
     plots = len(re.findall(r"^\s*\.\. plot::", _source(name), flags=re.MULTILINE))
     shown = sum(image["plot"] for image in page.images)
     assert shown == plots, f"{page.url}: the source draws {plots} figures, the page shows {shown}"
+
+
+# Symbols and sub/superscripts written as text instead of math: ∂s_t, σ_max, b_z, 1e-16, t − k.
+PSEUDO_MATH = re.compile(r"[∂γσδ₀-₉]|\b\w_\w|\b\d+e-\d+\b|\b[a-zA-Z] [−=<] [a-zA-Z0-9]")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_figure_captions_typeset_their_math(visit, name):
+    page = visit(name)
+    plots = len(re.findall(r"^\s*\.\. plot::", _source(name), flags=re.MULTILINE))
+    captions = len(page.captions)
+    assert captions >= plots, f"{page.url}: {plots} figures, {captions} captions"
+    for caption in page.captions:
+        assert caption["color"] == caption["bodyColor"], (
+            f"{page.url}: a caption is {caption['color']}, the text {caption['bodyColor']}: "
+            f"{caption['text'][:80]}"
+        )
+        found = PSEUDO_MATH.findall(caption["text"])
+        assert not found, f"{page.url}: math written as text {found} in: {caption['text']}"
 
 
 @pytest.mark.parametrize("name", PAGES)
