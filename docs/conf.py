@@ -55,6 +55,7 @@ extensions = [
     "plot_figures",
     "derived",
     "scroll_cue",
+    "notebooks",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -145,6 +146,11 @@ bibtex_reference_style = "author_year_round"
 
 # The student edition (``tox -e student``, ``-t student``) leaves the solutions out.
 hide_solutions = tags.has("student")  # noqa: F821 - Sphinx provides ``tags``
+
+# -- Notebooks (docs/_ext/notebooks.py) ------------------------------------------------------------
+
+# An HTML build writes a notebook per chapter here (relative to this directory) and links it.
+notebooks_outdir = "_build/notebooks"
 
 # -- Copy button ---------------------------------------------------------------------------------
 
