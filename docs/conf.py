@@ -56,6 +56,7 @@ extensions = [
     "derived",
     "scroll_cue",
     "notebooks",
+    "exercise_labels",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -165,7 +166,8 @@ copybutton_remove_prompts = True
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_include_source = False
-plot_formats = [("png", 110)]
+# PNG for the HTML and EPUB editions, vector PDF for the LaTeX one (its builder takes the PDF).
+plot_formats = [("png", 110), ("pdf", 110)]
 plot_pre_code = "import numpy as np\nimport matplotlib.pyplot as plt\n"
 plot_rcparams = {
     "figure.figsize": (7.0, 3.2),
@@ -246,6 +248,46 @@ epub_exclude_files = ["search.html", "_static/scroll-cue.js"]
 # by itself: name them.
 html_math_renderer = "mathjax"
 epub_math_renderer = "mathml"
+
+# -- PDF (LaTeX builder + latexmk; ``tox -e pdf`` runs tests/pdf/build_pdf.py) ---------------------
+
+latex_engine = "pdflatex"
+# (The author's name is LaTeX there: its underscore escaped.)
+latex_documents = [(root_doc, "bptt-book.tex", project, author.replace("_", r"\_"), "manual")]
+# The book class, for \frontmatter, \mainmatter and \backmatter (set in index.md): the preface
+# and the reference pages are not numbered, chapter 1 is the first chapter.
+latex_docclass = {"manual": "book"}
+latex_show_urls = "no"
+# No index pages: a PDF reader searches the text, and the general index would print the glossary's
+# math as TeX source.
+latex_domain_indices = False
+latex_show_pagerefs = False
+# pdflatex knows the Latin letters and punctuation of UTF-8 text; the symbols that the pages'
+# text and code outputs use besides are declared here, as math.
+_LATEX_SYMBOLS = {
+    "√": r"\surd", "−": "-", "′": "'", "θ": r"\theta", "γ": r"\gamma", "σ": r"\sigma",
+    "δ": r"\delta", "η": r"\eta", "α": r"\alpha", "β": r"\beta", "λ": r"\lambda",
+    "ε": r"\varepsilon", "Ω": r"\Omega", "Δ": r"\Delta", "∂": r"\partial", "∑": r"\sum",
+    "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "→": r"\to", "←": r"\leftarrow",
+    "∞": r"\infty", "‖": r"\Vert", "⊙": r"\odot", "ₜ": "_t", "ₖ": "_k", "₀": "_0", "₁": "_1",
+    "₂": "_2", "₃": "_3", "₋": "_-",
+}
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    "classoptions": ",openany,oneside",
+    "makeindex": "",
+    "printindex": "",
+    "figure_align": "htbp",
+    "preamble": "\n".join(
+        [
+            rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{\ensuremath{{{tex}}}}}"
+            for char, tex in _LATEX_SYMBOLS.items()
+        ]
+        # Sphinx names the table of contents after the first toctree's caption ("Front matter").
+        + [r"\addto\captionsenglish{\renewcommand{\contentsname}{Contents}}"]
+    ),
+}
 
 # -- Re-exported names (docs/_ext/reexport.py) ----------------------------------------------------
 
