@@ -146,12 +146,14 @@ bibtex_reference_style = "author_year_round"
 # -- Exercises (sphinx-exercise; solutions fold with sphinx-togglebutton) ------------------------
 
 # The student edition (``tox -e student``, ``-t student``) leaves the solutions out.
-hide_solutions = tags.has("student")  # noqa: F821 - Sphinx provides ``tags``
+student_edition = tags.has("student")  # noqa: F821 - Sphinx provides ``tags``
+hide_solutions = student_edition
 
 # -- Notebooks (docs/_ext/notebooks.py) ------------------------------------------------------------
 
-# An HTML build writes a notebook per chapter here (relative to this directory) and links it.
-notebooks_outdir = "_build/notebooks"
+# An HTML build writes a notebook per chapter here (relative to this directory) and links it; the
+# student edition's notebooks have no solutions, and a folder of their own.
+notebooks_outdir = "_build/student-notebooks" if student_edition else "_build/notebooks"
 
 # -- Copy button ---------------------------------------------------------------------------------
 

@@ -185,10 +185,11 @@ def _exception(message: str) -> str:
 
 
 def chapter_cells(
-    chapter: Chapter, chapters: dict[str, int] | None = None
+    chapter: Chapter, chapters: dict[str, int] | None = None, solutions: bool = True
 ) -> list[tuple[str, str, list[str], str | None]]:
     """The chapter as a list of (kind, source, tags, exception), kind "markdown" or "code";
-    ``chapters`` maps the chapters' labels to their numbers (for references to them)."""
+    ``chapters`` maps the chapters' labels to their numbers (for references to them). Without
+    ``solutions`` the exercises' solutions are left out (the student edition)."""
     chapters = chapters or {}
     lines = chapter.source.read_text(encoding="utf-8").splitlines()
     cells: list[tuple[str, str, list[str], str | None]] = []
@@ -241,6 +242,15 @@ def chapter_cells(
             body, index = take_block(index, fence)
             if any(row.strip().startswith(".. plot::") for row in body):
                 markdown.append(f"*Figure (drawn in the book):* {_caption(body)}")
+        elif directive == "solution" and not solutions:
+            depth = 1  # skip the solution, with the fences nested in it
+            while index < len(lines) and depth:
+                inner = _FENCE.match(lines[index])
+                if lines[index].strip() == fence:
+                    depth -= 1
+                elif inner and inner["fence"] == fence and inner["directive"]:
+                    depth += 1
+                index += 1
         elif directive in ("include", "literalinclude"):
             body, index = take_block(index, fence)
             included = (chapter.source.parent / rest.strip()).read_text(encoding="utf-8")
@@ -262,15 +272,17 @@ def chapter_cells(
     return cells
 
 
-def chapter_notebook(chapter: Chapter, chapters: dict[str, int] | None = None):
-    """The chapter as an nbformat 4 notebook (validated)."""
+def chapter_notebook(
+    chapter: Chapter, chapters: dict[str, int] | None = None, solutions: bool = True
+):
+    """The chapter as an nbformat 4 notebook (validated), with or without the solutions."""
     import nbformat
     from nbformat import v4
 
     notebook = v4.new_notebook()
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     notebook.metadata["language_info"] = {"name": "python"}
-    for kind, source, tags, raises in chapter_cells(chapter, chapters):
+    for kind, source, tags, raises in chapter_cells(chapter, chapters, solutions):
         if kind == "code":
             cell = v4.new_code_cell(source)
             if tags:
@@ -284,7 +296,9 @@ def chapter_notebook(chapter: Chapter, chapters: dict[str, int] | None = None):
     return notebook
 
 
-def write_notebooks(srcdir: Path, outdir: Path, root_doc: str = "index") -> list[Path]:
+def write_notebooks(
+    srcdir: Path, outdir: Path, root_doc: str = "index", solutions: bool = True
+) -> list[Path]:
     """Write one notebook per chapter into ``outdir``; return their paths."""
     import nbformat
 
@@ -294,7 +308,7 @@ def write_notebooks(srcdir: Path, outdir: Path, root_doc: str = "index") -> list
     labels = chapter_labels(chapters)
     for chapter in chapters:
         path = outdir / chapter.notebook_name
-        nbformat.write(chapter_notebook(chapter, labels), path)
+        nbformat.write(chapter_notebook(chapter, labels, solutions), path)
         written.append(path)
     return written
 
@@ -310,7 +324,9 @@ def _write(app) -> None:
     """Write the notebooks before the pages are read, so that the pages can link them."""
     if _wanted(app):
         outdir = Path(app.confdir) / app.config.notebooks_outdir
-        write_notebooks(Path(app.srcdir), outdir, app.config.root_doc)
+        # The student edition (sphinx-exercise's hide_solutions) gets notebooks without them.
+        solutions = not getattr(app.config, "hide_solutions", False)
+        write_notebooks(Path(app.srcdir), outdir, app.config.root_doc, solutions)
 
 
 def _link(app, doctree) -> None:

@@ -42,6 +42,19 @@ def test_every_chapter_of_the_toctree_has_a_notebook(tmp_path):
     print(f"{len(written)} notebooks: {', '.join(path.name for path in written)}")
 
 
+def test_student_notebooks_have_the_exercises_but_no_solutions(tmp_path):
+    for chapter in CHAPTERS:
+        text = chapter.source.read_text(encoding="utf-8")
+        full = notebooks.chapter_notebook(chapter, LABELS)
+        student = notebooks.chapter_notebook(chapter, LABELS, solutions=False)
+        markdown = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")
+        exercises = len(re.findall(r"^:+\{exercise\}", text, re.MULTILINE))
+        assert markdown.count("**Exercise.**") == exercises
+        assert "**Solution.**" not in markdown
+        if re.search(r"^:+\{solution\}", text, re.MULTILINE):
+            assert len(student.cells) < len(full.cells)
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.notebook_name for c in CHAPTERS])
 def test_notebook_runs_top_to_bottom(chapter, tmp_path):
     notebook = notebooks.chapter_notebook(chapter, LABELS)
