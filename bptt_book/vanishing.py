@@ -199,7 +199,12 @@ def global_norm(grads):
     arrays."""
     if not isinstance(grads, (tuple, list)) or not grads:
         raise TypeError(f"grads must be a non-empty tuple of arrays; got {type(grads).__name__}")
-    arrays = [_checks.real_array(g, "grads").astype(float, copy=False) for g in grads]
+    return _global_norm([_checks.real_array(g, "grads").astype(float, copy=False)
+                         for g in grads])
+
+
+def _global_norm(arrays):
+    """:func:`global_norm` of float arrays already checked (training calls it every step)."""
     scale = max((float(np.max(np.abs(a))) if a.size else 0.0) for a in arrays)
     if not np.isfinite(scale):
         return float("nan") if any(np.isnan(a).any() for a in arrays) else float("inf")

@@ -14,8 +14,9 @@ come in three sizes: ``"full"`` (the table itself), ``"book"`` (the figure in th
 The modules: :mod:`~bptt_book.experiments.grid` (the training sweeps),
 :mod:`~bptt_book.experiments.gated_jacobian`, :mod:`~bptt_book.experiments.plots` (the
 sweeps' figures), :mod:`~bptt_book.experiments.cache` and
-:mod:`~bptt_book.experiments.progress`, :mod:`~bptt_book.experiments.record`.  A new
-experiment is a new record in :data:`EXPERIMENTS`.
+:mod:`~bptt_book.experiments.progress`, :mod:`~bptt_book.experiments.record`, and
+:mod:`~bptt_book.experiments.parallel` (an experiment's units over several processes).  A
+new experiment is a new record in :data:`EXPERIMENTS`.
 
 >>> from bptt_book import experiments
 >>> sorted(experiments.EXPERIMENTS)
@@ -32,7 +33,7 @@ import time
 
 from .. import config
 from . import cache as _cache
-from . import gated_jacobian, grid, plots
+from . import gated_jacobian, grid, parallel, plots
 from .grid import METHOD_DEFAULTS, fit
 from .progress import Progress, lines_to, main_progress, silent
 from .record import Experiment, Result
@@ -141,7 +142,8 @@ def _progress(progress):
                     f"got {progress!r}")
 
 
-def run(name, *, size="full", values=None, cache=False, progress=None, verbose=False):
+def run(name, *, size="full", values=None, cache=False, progress=None, verbose=False,
+        workers=None):
     """Run experiment ``name`` at ``size`` (or with the settings ``values``).
 
     ``cache=True`` keeps the result in :func:`cache_dir` (a path chooses another folder),
@@ -153,6 +155,10 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
     nothing; a :class:`~bptt_book.experiments.progress.Progress` chooses; a function
     receives one line per finished unit (a training run, a curve) and nothing else is
     shown.  ``verbose=True`` also prints a line per epoch to stderr.
+
+    ``workers`` is how many processes compute the experiment's independent units (None:
+    ``$BPTT_BOOK_WORKERS``, else every available CPU; see
+    :mod:`~bptt_book.experiments.parallel`).  The result is the same for any number.
     """
     record = _record(name)
     if values is None:
@@ -167,6 +173,7 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
     if not isinstance(cache, bool | str | os.PathLike):
         raise TypeError(f"cache must be True, False or a folder; got {cache!r}")
     show = _progress(progress)
+    workers = parallel.worker_count(workers)  # checked (and $BPTT_BOOK_WORKERS) up front
     path = None
     if cache:
         path = cache_path(name, size, values, None if isinstance(cache, bool) else cache)
@@ -174,7 +181,8 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
         if kept is not None:
             return kept
     start = time.perf_counter()
-    with show(name, size, record.units(values), record.unit, path) as report:
+    with show(name, size, record.units(values), record.unit, path) as report, \
+            parallel.using(workers):
         data = record.run(values, report, verbose)
     result = Result(name, size, values, data, round(time.perf_counter() - start, 3))
     if path is not None:

@@ -10,12 +10,14 @@ measured after every epoch and training stops as soon as it does.
 """
 
 import time
+from functools import partial
 
 import numpy as np
 
 from .. import config
 from ..tasks import TASKS, Recall, accuracy
 from ..training import INITS, initial_params, train
+from .parallel import map_units
 from .record import Result
 
 #: How a method may start the class columns of U on the recall task (see :func:`fit`).
@@ -135,26 +137,34 @@ def units(values):
 
 
 def run(values, report, verbose):
-    """Train every method at every length, truncation and run; ``report`` a line per run."""
+    """Train every method at every length, truncation and run; ``report`` a line per run.
+
+    The runs are independent, so they are spread over worker processes
+    (:func:`~bptt_book.experiments.parallel.map_units`); the results and the lines come back in the
+    order of the grid whatever the number of workers.
+    """
     lengths = values["lengths"]
     truncations = values.get("truncations") or [None]
-    total = units(values)
-    done = 0
+    grid = [(name, method, length, K, run_)
+            for name, method in values["methods"].items()
+            for length in lengths for K in truncations for run_ in range(values["runs"])]
+
+    def done(index, r):
+        name, _, length, K, run_ = grid[index]
+        report(f"[{index + 1}/{len(grid)}] {name} L={length}"
+               f"{'' if K is None else f' K={K}'} run {run_ + 1}: accuracy "
+               f"{r['accuracy']:.3f} after {r['epochs']} epochs "
+               f"({'success' if r['success'] else 'failure'}"
+               f"{', diverged' if r['diverged'] else ''}) {r['seconds']:.1f} s")
+
+    results = iter(map_units(partial(fit, verbose=verbose),
+                             [(values, m, L, K, r) for _, m, L, K, r in grid], done))
     out = []
     for name, method in values["methods"].items():
         cells = []
         for length in lengths:
             for K in truncations:
-                runs = []
-                for run_ in range(values["runs"]):
-                    r = fit(values, method, length, K, run_, verbose=verbose)
-                    runs.append(r)
-                    done += 1
-                    report(f"[{done}/{total}] {name} L={length}"
-                           f"{'' if K is None else f' K={K}'} run {run_ + 1}: accuracy "
-                           f"{r['accuracy']:.3f} after {r['epochs']} epochs "
-                           f"({'success' if r['success'] else 'failure'}"
-                           f"{', diverged' if r['diverged'] else ''}) {r['seconds']:.1f} s")
+                runs = [next(results) for _ in range(values["runs"])]
                 cells.append({
                     "length": length,
                     "truncate": K,
