@@ -16,8 +16,9 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks, cells, config
+from .generated import layers
 from .generated.activations import GAMMA
-from .model import Params, _probabilities, prepare, run
+from .model import Params, _probabilities, output_chunks, prepare, run
 
 
 def activation_bound(name):
@@ -189,6 +190,46 @@ def gradient_contributions(params, x, y, t=None, *, activation=None):
         if k > 0:
             delta = F[k - 1] * (delta @ p.W)  # delta_(k-1)^(t)
     return out
+
+
+def input_gradients(params, x, y, *, output=-1, activation=None):
+    """How much gradient reaches the input of every step: ``||dE/da_t||`` for each ``t``,
+    where ``a_t = U x_t + b_U`` is the step's input projection (any cell; all its blocks).
+
+    ``E`` is the loss of output ``output`` alone (default: the last, the one a long-range
+    task's answer is read from), or the summed loss of all outputs with ``output=None``.
+    ``dE/da_t`` is what the column of U of the word ``x_t`` receives, so
+    ``norms[0] / norms.sum()`` is the share of the gradient that reaches the first token.
+    Returns (T,) for one sequence and (B, T) for a batch.  Raises as :func:`~bptt_book.loss`,
+    and ``TypeError``/``ValueError`` for an ``output`` that is not a step of the sequences.
+
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(10, 4, seed=0)
+    >>> norms = bb.input_gradients(p, [1, 2, 3, 4], [0, 0, 0, 5])
+    >>> norms.shape, bool(norms[0] < norms[3])
+    ((4,), True)
+    """
+    prepared = prepare(params, x, y, activation)
+    cell, p = prepared.cell, prepared.params
+    T = prepared.x.shape[1]
+    if output is not None:
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+            raise TypeError(f"output must be None or an integer step; got {output!r}")
+        if not -T <= output < T:
+            raise ValueError(f"output must be a step of the sequences, -{T} <= output < {T}; "
+                             f"got {output}")
+        output = int(output) % T
+    tape, S = run(prepared)
+    G = np.zeros_like(S)
+    steps = range(T) if output is None else [output]
+    for t in steps:
+        last = np.ascontiguousarray(S[:, t])
+        for rows, o in output_chunks(last, p.V):
+            P = _probabilities(o, p.V)
+            _, G[rows, t] = layers.output_layer(p.V, last[rows], P, prepared.y[rows, t])
+    dA, _ = cell.backward(p, tape, G, None, prepared.act)
+    norms = np.linalg.norm(dA, axis=-1)
+    return norms[0] if prepared.single else norms
 
 
 def global_norm(grads):
