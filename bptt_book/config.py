@@ -97,6 +97,12 @@ def text(v: Any) -> str | None:
         return "a non-empty string"
 
 
+def number(v: Any) -> str | None:
+    """A finite number."""
+    if not _is_number(v) or not abs(v) < float("inf"):
+        return "a finite number"
+
+
 def positive(v: Any) -> str | None:
     """A finite number > 0."""
     if not _is_number(v) or not 0 < v < float("inf"):

@@ -33,7 +33,7 @@ import time
 
 from .. import config
 from . import cache as _cache
-from . import gated_jacobian, grid, parallel, plots
+from . import gated_jacobian, grid, parallel, plots, reach
 from .grid import METHOD_DEFAULTS, fit
 from .progress import Progress, lines_to, main_progress, silent
 from .record import Experiment, Result
@@ -59,6 +59,12 @@ EXPERIMENTS = {e.name: e for e in (
     _training("remedies", "initialisation, relu, clipping and Pascanu's regulariser "
               "against the baseline", plots.lengths),
     _training("agreement", "subject-verb agreement across a relative clause", plots.lengths),
+    _training("gated_length", "success of the tanh RNN, the GRU and the LSTM against the "
+              "dependency length L (chapter 9)", plots.lengths),
+    Experiment("gated_reach", "the share of the answer's gradient that reaches the first "
+               "token during training, RNN, GRU and LSTMs with forget biases 0, 1, 3 "
+               "(chapter 9)", grid.SCHEMA, grid.run, grid.units, "training runs",
+               reach.table, reach.plot),
     Experiment("gated_jacobian", "||ds_t/ds_k|| of GRUs and LSTMs against a tanh RNN on the "
                "same words", gated_jacobian.SCHEMA, gated_jacobian.run, gated_jacobian.units,
                "curves", gated_jacobian.table, gated_jacobian.plot),
