@@ -6,6 +6,10 @@ import numpy as np
 
 from .record import Result
 
+#: Shares below this are drawn at it (the figure says so): a few runs dip far lower for an
+#: epoch, which would squeeze every other line into the top of the panel.
+FLOOR = 1e-12
+
 
 def _runs(method):
     return [r for c in method["cells"] for r in c["runs"]]
@@ -27,8 +31,9 @@ def table(result: Result) -> str:
 
 
 def plot(result: Result, fig=None):
-    """Left: the share of the answer's gradient that reaches the first token (log scale)
-    against the epoch, one line per run; right: the accuracy of the answer."""
+    """Left: the share of the answer's gradient that reaches the first token (log scale,
+    shares below :data:`FLOOR` drawn at it) against the epoch, one line per run; right: the
+    accuracy of the answer."""
     from .plots import LINESTYLES, MARKERS, _label_level, chance, new_figure
 
     methods = result.data["methods"]
@@ -42,12 +47,13 @@ def plot(result: Result, fig=None):
         for k, r in enumerate(_runs(m)):
             epochs = np.arange(len(r["reach"]))
             label = m["label"] if k == 0 else None
-            left.semilogy(epochs, r["reach"], label=label, alpha=0.85, **style)
+            left.semilogy(epochs, np.maximum(r["reach"], FLOOR), label=label, alpha=0.85,
+                          **style)
             right.plot(np.arange(len(r["curve"])), r["curve"], alpha=0.85, **style)
     v = result.settings
     (L,) = {c["length"] for m in methods for c in m["cells"]}
     left.set(xlabel="epoch", ylabel="share of the gradient at the first token",
-             title=f"$L = {L}$", xlim=(0, v["epochs"]))
+             title=f"$L = {L}$", xlim=(0, v["epochs"]), ylim=(FLOOR / 3, 3))
     right.axhline(chance(result), color="grey", linestyle=":", linewidth=0.8, zorder=0)
     right.axhline(v["success"], color="grey", linestyle="--", linewidth=0.8, zorder=0)
     _label_level(right, chance(result), "chance")
