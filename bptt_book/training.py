@@ -231,9 +231,10 @@ def _mean_loss(prepared):
 #: The optimisers :func:`train` can take steps with.
 OPTIMIZERS = ("sgd", "adam")
 
-#: Adam's decay rates of its two moving averages and its epsilon: Kingma & Ba's defaults,
-#: which PyTorch's ``torch.optim.Adam`` shares.
+#: The decay rates of Adam's two moving averages, beta_1 and beta_2 (Kingma & Ba's defaults,
+#: which ``torch.optim.Adam`` shares).
 ADAM_BETAS = (0.9, 0.999)
+#: Adam's epsilon, added to the root of the mean square (Kingma & Ba's default).
 ADAM_EPS = 1e-8
 
 

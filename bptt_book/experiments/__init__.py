@@ -1,4 +1,5 @@
-"""The experiments of chapter 7: long-range dependencies and their remedies, by training.
+"""The experiments of chapters 7 and 9: long-range dependencies, their remedies and the gated
+cells, by training.
 
 Each experiment is one record (:class:`~bptt_book.experiments.record.Experiment`) in
 :data:`EXPERIMENTS`: its settings schema, how it runs, its table and its figure.  It reads
@@ -13,14 +14,16 @@ come in three sizes: ``"full"`` (the table itself), ``"book"`` (the figure in th
 
 The modules: :mod:`~bptt_book.experiments.grid` (the training sweeps),
 :mod:`~bptt_book.experiments.gated_jacobian`, :mod:`~bptt_book.experiments.plots` (the
-sweeps' figures), :mod:`~bptt_book.experiments.cache` and
+sweeps' figures), :mod:`~bptt_book.experiments.reach` (the table and figure of
+``gated_reach``), :mod:`~bptt_book.experiments.cache` and
 :mod:`~bptt_book.experiments.progress`, :mod:`~bptt_book.experiments.record`, and
 :mod:`~bptt_book.experiments.parallel` (an experiment's units over several processes).  A
 new experiment is a new record in :data:`EXPERIMENTS`.
 
 >>> from bptt_book import experiments
 >>> sorted(experiments.EXPERIMENTS)
-['agreement', 'gated_jacobian', 'recall_length', 'remedies', 'truncation']
+['agreement', 'gated_jacobian', 'gated_length', 'gated_reach', 'recall_length', 'remedies',
+ 'truncation']
 >>> result = experiments.run("recall_length", size="quick")
 >>> print(experiments.table(result))
 method     L  K  success  mean accuracy  mean epochs

@@ -1,7 +1,7 @@
 """An experiment's independent units (training runs, curves) spread over worker processes.
 
 :func:`map_units` computes ``function(*arguments)`` for every tuple of a list, in up to
-:func:`workers` processes of a :class:`concurrent.futures.ProcessPoolExecutor`, and hands
+:func:`worker_count` processes of a ``concurrent.futures.ProcessPoolExecutor``, and hands
 each result back **in the order of the list**, as soon as it and every unit before it are
 done.  Every unit draws its randomness from its own seeds, so the results, and the order in
 which progress is reported, are the same for any number of workers.
@@ -102,8 +102,8 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-#: The pool of worker processes, kept between experiments: spawning the workers costs
-#: about a second (each imports NumPy and the package), the book build runs several.
+# The pool of worker processes, kept between experiments (spawning the workers costs about a
+# second, each imports NumPy and the package, and the book build runs several experiments).
 _kept: dict = {}
 
 
@@ -134,7 +134,7 @@ def map_units(function: Callable, arguments: Sequence[tuple], done: Callable | N
 
     ``done(index, result)`` is called for every unit in the order of ``arguments``, as soon
     as that unit and all before it are finished.  ``function`` must be importable by name
-    (a module-level function, or a :func:`functools.partial` of one) and its arguments and
+    (a module-level function, or a ``functools.partial`` of one) and its arguments and
     result picklable.  An exception raised by ``function`` is raised here.
     """
     arguments = list(arguments)

@@ -6,8 +6,8 @@ import numpy as np
 
 from .record import Result
 
-#: Shares below this are drawn at it (the figure says so): a few runs dip far lower for an
-#: epoch, which would squeeze every other line into the top of the panel.
+#: The smallest share the figure draws (smaller ones are drawn at it, and the caption says
+#: so).  A few runs dip far lower for an epoch, which would squeeze the other lines together.
 FLOOR = 1e-12
 
 
