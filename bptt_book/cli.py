@@ -203,7 +203,8 @@ def _experiment(args):
     path = experiments.cache_path(args.name, size)
     cached = not args.no_cache and path.exists()
     result = experiments.run(args.name, size=size, cache=not args.no_cache,
-                             progress=experiments.Progress(lines=True), verbose=args.verbose)
+                             progress=experiments.Progress(lines=True), verbose=args.verbose,
+                             workers=args.workers)
     print(experiments.table(result))
     print(f"{result.seconds:.1f} s of computing" + (f", read from {path}" if cached else ""))
     if out is None:
@@ -260,8 +261,8 @@ def build_parser(prog="bptt-book"):
     check.set_defaults(run=_gradcheck)
     exp = sub.add_parser(
         "experiment",
-        help="run an experiment of chapter 7 and draw its figure",
-        description="Train the networks of one experiment of chapter 7 with the settings "
+        help="run an experiment of chapter 7 or 9 and draw its figure",
+        description="Train the networks of one experiment of chapter 7 or 9 with the settings "
         "of bptt_book/conf/experiments.toml, print its numbers and write its figure. A "
         "progress bar with the time left and a line per training run go to stderr. Results "
         "are cached in ~/.cache/bptt_book (or $BPTT_BOOK_CACHE), keyed on the settings and "
@@ -281,6 +282,9 @@ def build_parser(prog="bptt-book"):
     exp.add_argument("--no-cache", action="store_true", help="run even if a cached "
                      "result exists (and do not store one)")
     exp.add_argument("--verbose", action="store_true", help="also print a line per epoch")
+    exp.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                     help="train in N processes (default: $BPTT_BOOK_WORKERS, else one per "
+                     "CPU); the results do not depend on N")
     exp.set_defaults(run=_experiment)
     return parser
 

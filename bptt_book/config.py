@@ -84,10 +84,11 @@ def one_of(choices: Collection[str]) -> Rule:
 
 def names(choices: Collection[str]) -> Rule:
     """A non-empty list of distinct names from ``choices``."""
-    def rule(v):
+    def rule(v: Any) -> str | None:
         if (not isinstance(v, list) or not v or len(set(map(repr, v))) != len(v)
                 or any(not isinstance(i, str) or i not in choices for i in v)):
             return f"a non-empty list of distinct names from {sorted(choices)}"
+        return None
     return rule
 
 
@@ -95,6 +96,13 @@ def text(v: Any) -> str | None:
     """A non-empty string."""
     if not isinstance(v, str) or not v:
         return "a non-empty string"
+    return None
+
+
+def number(v: Any) -> str | None:
+    """A finite number."""
+    if not _is_number(v) or not abs(v) < float("inf"):
+        return "a finite number"
     return None
 
 

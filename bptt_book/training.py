@@ -4,8 +4,9 @@
 shuffles the sequences, takes one SGD step per mini-batch on the mean loss per sequence,
 then measures the loss on all N sequences and **halves the learning rate when that loss went
 up** -- the tutorial's only schedule.  Options add gradient clipping (the global-norm rule of
-:func:`bptt_book.clip_gradients`), truncated BPTT, and Pascanu, Mikolov & Bengio's
-regulariser :func:`omega` on the recurrent weights.
+:func:`bptt_book.clip_gradients`), truncated BPTT, Pascanu, Mikolov & Bengio's
+regulariser :func:`omega` on the recurrent weights, and Adam in place of plain SGD
+(``optimizer="adam"``).
 
 >>> import bptt_book as bb
 >>> from bptt_book.tasks import Recall
@@ -38,7 +39,7 @@ from .model import (
     prepare,
     run,
 )
-from .vanishing import clip_gradients, global_norm
+from .vanishing import _global_norm
 
 #: The ways :func:`initial_params` can set the recurrent weights W.
 INITS = ("tutorial", "orthogonal", "identity")
@@ -170,7 +171,9 @@ def _omega(prepared):
     r = np.where(live, v_norm / np.where(live, e_norm, 1.0), 1.0)
     value = float(np.sum((r - 1) ** 2))
     coeff = np.where(live, 2 * (r - 1) / np.where(live, e_norm * v_norm, 1.0), 0.0)
-    dW = np.einsum("bk,bki,bkj->ij", coeff, Delta[:, 1:], V_back)
+    # sum over sequences b and steps k of coeff * outer(delta_{k+1}, v_k): one matrix product
+    H = W.shape[0]
+    dW = (coeff[..., None] * Delta[:, 1:]).reshape(-1, H).T @ V_back.reshape(-1, H)
     return value, dW
 
 
@@ -226,18 +229,60 @@ def _mean_loss(prepared):
     return total / len(x)
 
 
+#: The optimisers :func:`train` can take steps with.
+OPTIMIZERS = ("sgd", "adam")
+
+#: The decay rates of Adam's two moving averages, beta_1 and beta_2 (Kingma & Ba's defaults,
+#: which ``torch.optim.Adam`` shares).
+ADAM_BETAS = (0.9, 0.999)
+#: Adam's epsilon, added to the root of the mean square (Kingma & Ba's default).
+ADAM_EPS = 1e-8
+
+
+class _Adam:
+    """Adam (Kingma & Ba 2015) over a cell's parameter tuple.
+
+    Written here rather than taken from a library: the package's only dependency for
+    computing is NumPy, and the rule is four lines.  ``tests/test_training.py`` checks it
+    against ``torch.optim.Adam`` step by step.
+    """
+
+    def __init__(self, params):
+        self.m = [np.zeros_like(a) for a in params]  # the moving mean of the gradient
+        self.v = [np.zeros_like(a) for a in params]  # ... and of its square
+        self.t = 0
+
+    def step(self, params, grads, lr):
+        """The parameters after one step at learning rate ``lr``."""
+        (b1, b2), self.t = ADAM_BETAS, self.t + 1
+        new = []
+        for a, g, m, v in zip(params, grads, self.m, self.v, strict=True):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            m_hat = m / (1 - b1**self.t)
+            v_hat = v / (1 - b2**self.t)
+            new.append(a - lr * m_hat / (np.sqrt(v_hat) + ADAM_EPS))
+        return type(params)(*new)
+
+
 def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
           activation=None, clip=None, omega_weight=0.0, halve=True, seed=0,
-          evaluate=None, until=None, progress=None, verbose=False):
-    """Train ``params`` (any cell's) on the sequences ``x``, ``y`` (N, T) by SGD; return a
-    :class:`History`.
+          evaluate=None, until=None, progress=None, verbose=False, optimizer="sgd"):
+    """Train ``params`` (any cell's) on the sequences ``x``, ``y`` (N, T) by SGD or Adam;
+    return a :class:`History`.
 
     Each epoch visits the N sequences once, in an order drawn from ``default_rng(seed)``,
-    ``batch_size`` at a time.  A step is ``theta -= learning_rate * g`` with ``g`` the
-    gradient of the mean loss per sequence of the mini-batch (:func:`bptt_book.bptt`, with
-    ``truncate`` and ``activation``), plus ``omega_weight`` times the gradient of
-    :func:`omega` per sequence (plain RNN only), and then clipped to a global norm of
-    ``clip`` if given.
+    ``batch_size`` at a time.  The step follows ``g``, the gradient of the mean loss per
+    sequence of the mini-batch (:func:`bptt_book.bptt`, with ``truncate`` and
+    ``activation``), plus ``omega_weight`` times the gradient of :func:`omega` per sequence
+    (plain RNN only), clipped to a global norm of ``clip`` if given.  With
+    ``optimizer="sgd"`` the step is ``theta -= learning_rate * g``; with ``"adam"`` it is
+    Adam's (Kingma & Ba 2015; :data:`ADAM_BETAS`, :data:`ADAM_EPS`):
+    ``theta -= learning_rate * m_hat / (sqrt(v_hat) + eps)``, where ``m_hat`` and ``v_hat``
+    are the bias-corrected moving averages of ``g`` and ``g**2``, so every parameter moves
+    by about ``learning_rate`` at most, whatever the size of its gradient.
 
     After each epoch the loss on all N sequences is measured; when it is higher than after
     the epoch before, the learning rate is halved (``halve=False`` turns this off).
@@ -247,6 +292,15 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
 
     Training also stops, with ``history.diverged``, when the loss or the weights stop being
     finite.  ``params`` is not modified.
+
+    >>> import bptt_book as bb
+    >>> from bptt_book.tasks import Recall
+    >>> from bptt_book.training import train
+    >>> data = Recall(length=2).sample(64, seed=0)
+    >>> p = bb.init_params(10, 8, cell="gru", seed=0)
+    >>> h = train(p, data.x, data.y, epochs=3, learning_rate=0.01, optimizer="adam")
+    >>> type(h.params).__name__, h.loss[-1] < h.loss[0]
+    ('GRUParams', True)
     """
     cell, p = _checks.params(params)
     p = cell.PARAMS(*(np.array(a, dtype=np.float64) for a in p))
@@ -270,6 +324,9 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
     lr = _checks.positive_number(learning_rate, "learning_rate")
     if clip is not None:
         clip = _checks.positive_number(clip, "clip")
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}; got {optimizer!r}")
+    adam = _Adam(p) if optimizer == "adam" else None
     if verbose and progress is None:
         def progress(h):
             print(h.line(epochs), file=sys.stderr, flush=True)
@@ -292,15 +349,18 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
             except _checks.NonFinite:  # the weights have blown up
                 history.diverged = True
                 break
-            norm = global_norm(g)
+            norm = _global_norm(g)
             if not np.isfinite(norm):
                 history.diverged = True
                 break
             norms.append(norm)
             if clip is not None and norm >= clip:
-                g = clip_gradients(g, clip)
+                g = cell.PARAMS(*(a * (clip / norm) for a in g))  # as clip_gradients(g, clip)
                 clipped += 1
-            p = cell.PARAMS(*(a - lr * d for a, d in zip(p, g, strict=True)))
+            if adam is None:
+                p = cell.PARAMS(*(a - lr * d for a, d in zip(p, g, strict=True)))
+            else:
+                p = adam.step(p, g, lr)
             history.steps += 1
         history.params = p
         history.learning_rate.append(lr)

@@ -18,8 +18,9 @@ from numpy.typing import ArrayLike
 
 from . import _checks, cells, config
 from .cells import CellParams
+from .generated import layers
 from .generated.activations import GAMMA
-from .model import Params, Prepared, _probabilities, prepare, run
+from .model import Params, Prepared, _probabilities, output_chunks, prepare, run
 
 if TYPE_CHECKING:  # only for the annotation: computing never imports SymPy
     import sympy
@@ -202,6 +203,50 @@ def gradient_contributions(params: CellParams | tuple, x: ArrayLike, y: ArrayLik
     return out
 
 
+def input_gradients(
+    params: CellParams, x: ArrayLike, y: ArrayLike, *, output: int | None = -1,
+    activation: str | None = None,
+) -> np.ndarray:
+    """How much gradient reaches the input of every step: ``||dE/da_t||`` for each ``t``,
+    where ``a_t = U x_t + b_U`` is the step's input projection (any cell; all its blocks).
+
+    ``E`` is the loss of output ``output`` alone (default: the last, the one a long-range
+    task's answer is read from), or the summed loss of all outputs with ``output=None``.
+    ``dE/da_t`` is what the column of U of the word ``x_t`` receives, so
+    ``norms[0] / norms.sum()`` is the share of the gradient that reaches the first token.
+    Returns (T,) for one sequence and (B, T) for a batch.  Raises as :func:`~bptt_book.loss`,
+    and ``TypeError``/``ValueError`` for an ``output`` that is not a step of the sequences.
+
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(10, 4, seed=0)
+    >>> norms = bb.input_gradients(p, [1, 2, 3, 4], [0, 0, 0, 5])
+    >>> norms.shape, bool(norms[0] < norms[3])
+    ((4,), True)
+    """
+    prepared = prepare(params, x, y, activation)
+    cell, p = prepared.cell, prepared.params
+    T = prepared.x.shape[1]
+    if output is not None:
+        if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+            raise TypeError(f"output must be None or an integer step; got {output!r}")
+        if not -T <= output < T:
+            raise ValueError(f"output must be a step of the sequences, -{T} <= output < {T}; "
+                             f"got {output}")
+        output = int(output) % T
+    tape, S = run(prepared)
+    G = np.zeros_like(S)
+    steps = range(T) if output is None else [output]
+    for t in steps:
+        last = np.ascontiguousarray(S[:, t])
+        for rows, o in output_chunks(last, p.V):
+            P = _probabilities(o, p.V)
+            assert prepared.y is not None  # prepare() was given y
+            _, G[rows, t] = layers.output_layer(p.V, last[rows], P, prepared.y[rows, t])
+    dA, _ = cell.backward(p, tape, G, None, prepared.act)
+    norms = np.linalg.norm(dA, axis=-1)
+    return norms[0] if prepared.single else norms
+
+
 def global_norm(grads: CellParams | tuple | list) -> float:
     """``sqrt(||dU||^2 + ||dV||^2 + ||dW||^2 + ...)`` over every gradient of the tuple,
     computed without overflow, as a float.
@@ -210,7 +255,12 @@ def global_norm(grads: CellParams | tuple | list) -> float:
     arrays."""
     if not isinstance(grads, (tuple, list)) or not grads:
         raise TypeError(f"grads must be a non-empty tuple of arrays; got {type(grads).__name__}")
-    arrays = [_checks.real_array(g, "grads").astype(float, copy=False) for g in grads]
+    return _global_norm([_checks.real_array(g, "grads").astype(float, copy=False)
+                         for g in grads])
+
+
+def _global_norm(arrays: list[np.ndarray]) -> float:
+    """:func:`global_norm` of float arrays already checked (training calls it every step)."""
     scale = max((float(np.max(np.abs(a))) if a.size else 0.0) for a in arrays)
     if not np.isfinite(scale):
         return float("nan") if any(np.isnan(a).any() for a in arrays) else float("inf")

@@ -5,7 +5,16 @@ import pytest
 
 import bptt_book as bb
 from bptt_book.tasks import Recall, accuracy
-from bptt_book.training import INITS, History, initial_params, omega, train
+from bptt_book.training import (
+    ADAM_BETAS,
+    ADAM_EPS,
+    INITS,
+    OPTIMIZERS,
+    History,
+    initial_params,
+    omega,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +214,63 @@ def test_bad_input_to_train_raises_instead_of_counting_as_divergence():
         kwargs = dict(params=p, x=x, y=y, epochs=2, learning_rate=0.1) | change
         with pytest.raises(error, match=word):
             train(**kwargs)
+
+
+# ------------------------------------------------------------------------------- Adam
+
+
+def test_the_first_adam_step_moves_every_weight_by_the_learning_rate(recall):
+    """At t = 1, m_hat = g and v_hat = g**2, so each entry moves by lr * g / (|g| + eps)."""
+    task, data, _ = recall
+    p = bb.init_params(task.word_dim, 6, cell="lstm", seed=0)
+    x, y = data.x[:16], data.y[:16]
+    h = train(p, x, y, epochs=1, learning_rate=0.01, batch_size=16, optimizer="adam")
+    g = bb.bptt(p, x, y)
+    for new, old, d in zip(h.params, p, g, strict=True):
+        d = d / 16
+        np.testing.assert_allclose(new - old, -0.01 * d / (np.abs(d) + ADAM_EPS),
+                                   rtol=1e-9, atol=1e-15)
+    assert np.abs(h.params.W - p.W).max() == pytest.approx(0.01, rel=1e-3)
+
+
+def test_adam_follows_torch_optim_adam_step_by_step(recall):
+    torch = pytest.importorskip("torch")
+    task, data, _ = recall
+    p = bb.init_params(task.word_dim, 5, cell="gru", seed=1)
+    x, y = data.x[:24], data.y[:24]
+    clip = 0.5
+    h = train(p, x, y, epochs=4, learning_rate=0.02, batch_size=8, optimizer="adam",
+              halve=False, clip=clip, seed=3)
+    # the same steps by torch.optim.Adam, on the gradients of bb.bptt in the same order
+    weights = [torch.tensor(a.copy(), dtype=torch.float64, requires_grad=True) for a in p]
+    adam = torch.optim.Adam(weights, lr=0.02, betas=ADAM_BETAS, eps=ADAM_EPS)
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), 8):
+            rows = order[start : start + 8]
+            current = type(p)(*(w.detach().numpy() for w in weights))
+            g = [a / len(rows) for a in bb.bptt(current, x[rows], y[rows])]
+            norm = bb.global_norm(tuple(g))
+            if norm >= clip:
+                g = [a * clip / norm for a in g]
+            for w, d in zip(weights, g, strict=True):
+                w.grad = torch.tensor(d)
+            adam.step()
+    for ours, theirs in zip(h.params, weights, strict=True):
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert h.steps == 12
+
+
+def test_the_optimizer_is_checked(recall):
+    task, data, _ = recall
+    p = bb.init_params(task.word_dim, 4, seed=0)
+    for bad in ("Adam", "rmsprop", None, 1):
+        with pytest.raises(ValueError, match="optimizer must be one of"):
+            train(p, data.x, data.y, epochs=1, learning_rate=0.1, optimizer=bad)
+    assert OPTIMIZERS == ("sgd", "adam")
+    sgd_run = train(p, data.x[:32], data.y[:32], epochs=1, learning_rate=0.1)
+    explicit = train(p, data.x[:32], data.y[:32], epochs=1, learning_rate=0.1,
+                     optimizer="sgd")
+    for a, b in zip(sgd_run.params, explicit.params, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -191,3 +191,39 @@ def test_generated_gamma_is_the_derived_bound():
 
     for name in ACTIVATIONS:
         assert generated.GAMMA[name] == float(bb.activation_bound(name))
+
+
+# ------------------------------------------------------------------ input gradients
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_input_gradients_are_the_columns_of_dU_of_the_words(cell):
+    """Each word occurs once, so dE/da_t is the gradient of U's column x_t (all blocks)."""
+    p = bb.init_params(12, 4, cell=cell, seed=2)
+    x, y = [3, 7, 1, 9, 4], [0, 2, 5, 0, 6]
+    every = bb.input_gradients(p, x, y, output=None)
+    dU = bb.bptt(p, x, y).U
+    np.testing.assert_allclose(every, np.linalg.norm(dU[:, x], axis=0), rtol=1e-12)
+    # The last output alone: the network is causal, so E_last = E(x, y) - E(x[:-1], y[:-1]),
+    # and its gradient the difference of the two gradients.
+    last = bb.input_gradients(p, x, y)
+    dU_last = dU - bb.bptt(p, x[:-1], y[:-1]).U
+    np.testing.assert_allclose(last, np.linalg.norm(dU_last[:, x], axis=0), rtol=1e-9)
+    # output=t is the loss of output t alone, here through the prefix that ends at t
+    np.testing.assert_allclose(bb.input_gradients(p, x, y, output=2)[:3],
+                               bb.input_gradients(p, x[:3], y[:3]), rtol=1e-12)
+    assert not bb.input_gradients(p, x, y, output=2)[3:].any()
+
+
+def test_input_gradients_of_a_batch_and_bad_outputs():
+    p = bb.init_params(10, 4, cell="gru", seed=0)
+    x = np.array([[1, 2, 3], [4, 5, 6]])
+    batch = bb.input_gradients(p, x, x)
+    assert batch.shape == (2, 3)
+    np.testing.assert_allclose(batch[1], bb.input_gradients(p, x[1], x[1]), rtol=1e-12)
+    with pytest.raises(ValueError, match="output must be a step"):
+        bb.input_gradients(p, x, x, output=3)
+    with pytest.raises(TypeError, match="output must be"):
+        bb.input_gradients(p, x, x, output=True)
+    with pytest.raises(ValueError, match="same shape"):
+        bb.input_gradients(p, x, x[:, :2])

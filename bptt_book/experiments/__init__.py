@@ -1,4 +1,5 @@
-"""The experiments of chapter 7: long-range dependencies and their remedies, by training.
+"""The experiments of chapters 7 and 9: long-range dependencies, their remedies and the gated
+cells, by training.
 
 Each experiment is one record (:class:`~bptt_book.experiments.record.Experiment`) in
 :data:`EXPERIMENTS`: its settings schema, how it runs, its table and its figure.  It reads
@@ -13,13 +14,16 @@ come in three sizes: ``"full"`` (the table itself), ``"book"`` (the figure in th
 
 The modules: :mod:`~bptt_book.experiments.grid` (the training sweeps),
 :mod:`~bptt_book.experiments.gated_jacobian`, :mod:`~bptt_book.experiments.plots` (the
-sweeps' figures), :mod:`~bptt_book.experiments.cache` and
-:mod:`~bptt_book.experiments.progress`, :mod:`~bptt_book.experiments.record`.  A new
-experiment is a new record in :data:`EXPERIMENTS`.
+sweeps' figures), :mod:`~bptt_book.experiments.reach` (the table and figure of
+``gated_reach``), :mod:`~bptt_book.experiments.cache` and
+:mod:`~bptt_book.experiments.progress`, :mod:`~bptt_book.experiments.record`, and
+:mod:`~bptt_book.experiments.parallel` (an experiment's units over several processes).  A
+new experiment is a new record in :data:`EXPERIMENTS`.
 
 >>> from bptt_book import experiments
 >>> sorted(experiments.EXPERIMENTS)
-['agreement', 'gated_jacobian', 'recall_length', 'remedies', 'truncation']
+['agreement', 'gated_jacobian', 'gated_length', 'gated_reach', 'recall_length', 'remedies',
+ 'truncation']
 >>> result = experiments.run("recall_length", size="quick")
 >>> print(experiments.table(result))
 method     L  K  success  mean accuracy  mean epochs
@@ -32,7 +36,7 @@ import time
 
 from .. import config
 from . import cache as _cache
-from . import gated_jacobian, grid, plots
+from . import gated_jacobian, grid, parallel, plots, reach
 from .grid import METHOD_DEFAULTS, fit
 from .progress import Progress, lines_to, main_progress, silent
 from .record import Experiment, Result
@@ -58,6 +62,12 @@ EXPERIMENTS = {e.name: e for e in (
     _training("remedies", "initialisation, relu, clipping and Pascanu's regulariser "
               "against the baseline", plots.lengths),
     _training("agreement", "subject-verb agreement across a relative clause", plots.lengths),
+    _training("gated_length", "success of the tanh RNN, the GRU and the LSTM against the "
+              "dependency length L (chapter 9)", plots.lengths),
+    Experiment("gated_reach", "the share of the answer's gradient that reaches the first "
+               "token during training, RNN, GRU and LSTMs with forget biases 0, 1, 3 "
+               "(chapter 9)", grid.SCHEMA, grid.run, grid.units, "training runs",
+               reach.table, reach.plot),
     Experiment("gated_jacobian", "||ds_t/ds_k|| of GRUs and LSTMs against a tanh RNN on the "
                "same words", gated_jacobian.SCHEMA, gated_jacobian.run, gated_jacobian.units,
                "curves", gated_jacobian.table, gated_jacobian.plot),
@@ -141,7 +151,8 @@ def _progress(progress):
                     f"got {progress!r}")
 
 
-def run(name, *, size="full", values=None, cache=False, progress=None, verbose=False):
+def run(name, *, size="full", values=None, cache=False, progress=None, verbose=False,
+        workers=None):
     """Run experiment ``name`` at ``size`` (or with the settings ``values``).
 
     ``cache=True`` keeps the result in :func:`cache_dir` (a path chooses another folder),
@@ -153,6 +164,10 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
     nothing; a :class:`~bptt_book.experiments.progress.Progress` chooses; a function
     receives one line per finished unit (a training run, a curve) and nothing else is
     shown.  ``verbose=True`` also prints a line per epoch to stderr.
+
+    ``workers`` is how many processes compute the experiment's independent units (None:
+    ``$BPTT_BOOK_WORKERS``, else every available CPU; see
+    :mod:`~bptt_book.experiments.parallel`).  The result is the same for any number.
     """
     record = _record(name)
     if values is None:
@@ -167,6 +182,7 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
     if not isinstance(cache, bool | str | os.PathLike):
         raise TypeError(f"cache must be True, False or a folder; got {cache!r}")
     show = _progress(progress)
+    workers = parallel.worker_count(workers)  # checked (and $BPTT_BOOK_WORKERS) up front
     path = None
     if cache:
         path = cache_path(name, size, values, None if isinstance(cache, bool) else cache)
@@ -174,7 +190,8 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
         if kept is not None:
             return kept
     start = time.perf_counter()
-    with show(name, size, record.units(values), record.unit, path) as report:
+    with show(name, size, record.units(values), record.unit, path) as report, \
+            parallel.using(workers):
         data = record.run(values, report, verbose)
     result = Result(name, size, values, data, round(time.perf_counter() - start, 3))
     if path is not None:

@@ -1,21 +1,30 @@
 """Training sweeps: each method, dependency length L, truncation K and run, trained once.
 
-The training experiments (``recall_length``, ``truncation``, ``remedies``, ``agreement``)
-train the tutorial's network with :func:`bptt_book.training.train` on a task of
-:mod:`bptt_book.tasks`, many times over: for each *method* (how W is started, the
-activation, clipping, Pascanu's regulariser, ...), each dependency length L, each truncation
-K and each run (a seed).  A run **succeeds** when the accuracy of its last output on
-``test_size`` fresh sequences reaches ``success`` within ``epochs`` epochs; the accuracy is
-measured after every epoch and training stops as soon as it does.
+The training experiments (``recall_length``, ``truncation``, ``remedies``, ``agreement``,
+and the gated cells' ``gated_length``, ``gated_reach``, ``gate_bias``) train a network with
+:func:`bptt_book.training.train` on a task of :mod:`bptt_book.tasks`, many times over: for
+each *method* (the cell, how W is started, a gate's bias, the activation, clipping, Pascanu's
+regulariser, the optimiser, ...), each dependency length L, each truncation K and each run
+(a seed).  A run **succeeds** when the accuracy of its last output on ``test_size`` fresh
+sequences reaches ``success`` within ``epochs`` epochs; the accuracy is measured after every
+epoch and training stops as soon as it does.  With ``reach`` set, every run also records,
+before training and after every epoch, the accuracy and the share of the answer's gradient
+that reaches the first token (:func:`reach`).
 """
 
 import time
+from functools import partial
 
 import numpy as np
 
 from .. import config
+from ..cells import with_bias
+from ..generated import CELLS
+from ..model import init_params
 from ..tasks import TASKS, Recall, accuracy
-from ..training import INITS, initial_params, train
+from ..training import INITS, OPTIMIZERS, initial_params, train
+from ..vanishing import input_gradients
+from .parallel import map_units
 from .record import Result
 
 #: How a method may start the class columns of U on the recall task (see :func:`fit`).
@@ -30,6 +39,10 @@ METHOD_DEFAULTS = {
     "clip": None,
     "omega_weight": 0.0,
     "class_inputs": "random",
+    "cell": "rnn",
+    "gate": None,
+    "gate_bias": None,
+    "optimizer": "sgd",
 }
 
 _METHOD = {
@@ -42,15 +55,38 @@ _METHOD = {
     "omega_weight": (config.non_negative, False),
     "learning_rate": (config.positive, False),
     "class_inputs": (config.one_of(CLASS_INPUTS), False),
+    "cell": (config.one_of(CELLS), False),
+    "gate": (config.text, False),
+    "gate_bias": (config.number, False),
+    "optimizer": (config.one_of(OPTIMIZERS), False),
 }
 _ONE_METHOD = config.table_of(_METHOD, "method settings")
+
+
+def _method_problem(m):
+    """What is wrong with one method's table, or None."""
+    problem = _ONE_METHOD(m)
+    if problem:
+        return problem
+    cell = CELLS[m.get("cell", "rnn")]
+    if ("gate" in m) != ("gate_bias" in m):
+        return "a table of method settings with both gate and gate_bias, or neither"
+    if "gate" in m and (not cell.BIASES or m["gate"] not in cell.BLOCKS):
+        return (f"a table of method settings whose gate is one of the {cell.NAME} cell's "
+                f"gates {list(cell.BLOCKS) if cell.BIASES else []} (not {m['gate']!r})")
+    if cell.NAME != "rnn":
+        plain = [k for k in ("activation", "init", "scale", "input_scale", "omega_weight")
+                 if k in m]
+        if plain:
+            return (f"a table of method settings without {plain[0]!r}, which only the "
+                    f"plain RNN (cell = \"rnn\") has")
 
 
 def _methods(v):
     if not isinstance(v, dict) or not v:
         return "a non-empty table of methods, one sub-table each"
     for name, m in v.items():
-        problem = _ONE_METHOD(m)
+        problem = _method_problem(m)
         if problem:
             return f"a table of methods; [methods.{name}] must be {problem}"
 
@@ -72,6 +108,7 @@ SCHEMA = {
     "learning_rate": (config.positive, True),
     "success": (config.share, True),
     "methods": (_methods, True),
+    "reach": (config.integer(1), False),
 }
 
 
@@ -88,44 +125,88 @@ def _task(values, length):
     return cls(length)
 
 
-def fit(values, method, length, truncate, run, *, verbose=False):
-    """One training run: ``method`` (a dict of :data:`METHOD_DEFAULTS` keys) on the task at
-    dependency length ``length`` with truncation ``truncate`` (``None``: full BPTT), seed
-    index ``run``.  Returns a dict: the last accuracy, epochs, success, divergence, time.
-
-    Runs with the same ``length`` and ``run`` see the same data and start from the same U
-    and V whatever the method, so methods are compared on equal terms.
-    """
+def starting_params(values, method, task, run):
+    """The weights a run of ``method`` starts from (see :func:`fit`)."""
     m = {**METHOD_DEFAULTS, **method}
-    task = _task(values, length)
-    seed = values["seed"]
+    seed = _seed(values["seed"], 0, run)
     p = initial_params(task.word_dim, values["hidden_dim"], init=m["init"], scale=m["scale"],
-                       input_scale=m["input_scale"], seed=_seed(seed, 0, run))
+                       input_scale=m["input_scale"], seed=seed)
+    if m["cell"] != "rnn":
+        gated = init_params(task.word_dim, values["hidden_dim"], cell=m["cell"], seed=seed)
+        p = gated._replace(V=p.V)  # the same output layer as the plain network's
+        if m["gate"] is not None:
+            p = with_bias(p, m["gate"], float(m["gate_bias"]))
     if m["class_inputs"] == "zero":
         if not isinstance(task, Recall):
             raise ValueError("class_inputs = 'zero' needs the recall task")
         p.U[:, 1 : task.classes + 1] = 0.0
+    return p
+
+
+def reach(params, data, *, activation=None):
+    """The share of the answer's gradient that reaches the first token, on ``data``:
+    ``sum_b ||dE_b/da_0|| / sum_b sum_t ||dE_b/da_t||``, with ``E_b`` the loss of the last
+    output of sequence ``b`` and ``a_t`` the input projection of step ``t``
+    (:func:`bptt_book.input_gradients`)."""
+    norms = input_gradients(params, data.x, data.y, activation=activation)
+    return float(norms[:, 0].sum() / norms.sum())
+
+
+def fit(values, method, length, truncate, run, *, verbose=False):
+    """One training run: ``method`` (a dict of :data:`METHOD_DEFAULTS` keys) on the task at
+    dependency length ``length`` with truncation ``truncate`` (``None``: full BPTT), seed
+    index ``run``.  Returns a dict: the last accuracy, epochs, success, divergence, time;
+    with ``values["reach"]`` also, from before training to the last epoch, the accuracy
+    (``curve``) and :func:`reach` on the first ``reach`` test sequences (``reach``).
+
+    Runs with the same ``length`` and ``run`` see the same data and start from the same V
+    whatever the method, and from the same U as well when they have the same cell; a gated
+    cell starts as :func:`bptt_book.init_params` starts it, with the total bias of
+    ``gate`` set to ``gate_bias`` if given.
+    """
+    m = {**METHOD_DEFAULTS, **method}
+    task = _task(values, length)
+    seed = values["seed"]
+    p = starting_params(values, method, task, run)
     data = task.sample(values["train_size"], seed=_seed(seed, 1, length, run))
     test = task.sample(values["test_size"], seed=_seed(seed, 2, length, run))
+    activation = m["activation"] if m["cell"] == "rnn" else None
+    probe = values.get("reach")
+    curve, shares = [], []
+
+    def evaluate(q):
+        score = accuracy(q, test, activation=activation)
+        if probe:
+            curve.append(score)
+            shares.append(reach(q, test._replace(x=test.x[:probe], y=test.y[:probe]),
+                                activation=activation))
+        return score
+
+    if probe:
+        evaluate(p)
     start = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):
         history = train(
             p, data.x, data.y, epochs=values["epochs"],
             learning_rate=m.get("learning_rate", values["learning_rate"]),
-            batch_size=values["batch_size"], truncate=truncate, activation=m["activation"],
+            batch_size=values["batch_size"], truncate=truncate, activation=activation,
             clip=m["clip"], omega_weight=m["omega_weight"], seed=_seed(seed, 3, run),
-            evaluate=lambda q: accuracy(q, test, activation=m["activation"]),
-            until=values["success"], verbose=verbose,
+            evaluate=evaluate, until=values["success"], verbose=verbose,
+            optimizer=m["optimizer"],
         )
     final = history.metric[-1]
     final = 0.0 if np.isnan(final) else final
-    return {
+    out = {
         "accuracy": round(float(final), 6),
         "epochs": history.epochs,
         "success": bool(final >= values["success"]),
         "diverged": history.diverged,
         "seconds": round(time.perf_counter() - start, 3),
     }
+    if probe:
+        out["curve"] = [round(a, 6) for a in curve]
+        out["reach"] = [float(f"{r:.6g}") for r in shares]
+    return out
 
 
 def units(values):
@@ -135,26 +216,34 @@ def units(values):
 
 
 def run(values, report, verbose):
-    """Train every method at every length, truncation and run; ``report`` a line per run."""
+    """Train every method at every length, truncation and run; ``report`` a line per run.
+
+    The runs are independent, so they are spread over worker processes
+    (:func:`~bptt_book.experiments.parallel.map_units`); the results and the lines come back in the
+    order of the grid whatever the number of workers.
+    """
     lengths = values["lengths"]
     truncations = values.get("truncations") or [None]
-    total = units(values)
-    done = 0
+    grid = [(name, method, length, K, run_)
+            for name, method in values["methods"].items()
+            for length in lengths for K in truncations for run_ in range(values["runs"])]
+
+    def done(index, r):
+        name, _, length, K, run_ = grid[index]
+        report(f"[{index + 1}/{len(grid)}] {name} L={length}"
+               f"{'' if K is None else f' K={K}'} run {run_ + 1}: accuracy "
+               f"{r['accuracy']:.3f} after {r['epochs']} epochs "
+               f"({'success' if r['success'] else 'failure'}"
+               f"{', diverged' if r['diverged'] else ''}) {r['seconds']:.1f} s")
+
+    results = iter(map_units(partial(fit, verbose=verbose),
+                             [(values, m, L, K, r) for _, m, L, K, r in grid], done))
     out = []
     for name, method in values["methods"].items():
         cells = []
         for length in lengths:
             for K in truncations:
-                runs = []
-                for run_ in range(values["runs"]):
-                    r = fit(values, method, length, K, run_, verbose=verbose)
-                    runs.append(r)
-                    done += 1
-                    report(f"[{done}/{total}] {name} L={length}"
-                           f"{'' if K is None else f' K={K}'} run {run_ + 1}: accuracy "
-                           f"{r['accuracy']:.3f} after {r['epochs']} epochs "
-                           f"({'success' if r['success'] else 'failure'}"
-                           f"{', diverged' if r['diverged'] else ''}) {r['seconds']:.1f} s")
+                runs = [next(results) for _ in range(values["runs"])]
                 cells.append({
                     "length": length,
                     "truncate": K,

@@ -26,7 +26,7 @@ class Result:
 
 @dataclass(eq=False, repr=False)
 class Experiment(Mapping):
-    """One experiment of chapter 7: everything about it in one record.
+    """One experiment of the book: everything about it in one record.
 
     ``schema``: its keys in ``bptt_book/conf/experiments.toml`` (``{key: (rule, required)}``,
     see :mod:`bptt_book.config`); ``run(values, report, verbose)``: computes the result's data
