@@ -185,6 +185,20 @@ def truncate(value):
     return _whole(value, "truncate", 0, "None or a non-negative integer", allow_none=True)
 
 
+def checkpoint(value, truncate):
+    """None (store every state) for ``False``; ``True`` or a positive integer (steps between
+    stored states) otherwise, which only exact BPTT (``truncate=None``) takes."""
+    if value is False:
+        return None
+    if value is not True:
+        _whole(value, "checkpoint", 1, "True, False or a positive integer (steps between "
+               "stored states)")
+    if truncate is not None:
+        raise ValueError("checkpoint applies to exact BPTT only: leave truncate=None (a "
+                         f"truncated gradient stores little anyway); got truncate={truncate}")
+    return value
+
+
 def seed(value):
     """None or a non-negative integer seed for ``numpy.random.default_rng``."""
     return _whole(value, "seed", 0, "None or a non-negative integer", allow_none=True)

@@ -10,23 +10,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks
+from . import _checks, schemes
+from . import checkpoint as checkpointing
 from .generated import layers
 from .model import _probabilities, loss_of, output_chunks, prepare, run
 
 
-def bptt(params, x, y, *, truncate=None, activation=None):
+def bptt(params, x, y, *, truncate=None, scheme="window", rng=None, checkpoint=False,
+         activation=None):
     """Gradients of the summed loss ``sum_t -log yhat_t[y_t]`` with respect to every
     parameter of the network, for any cell (:class:`~bptt_book.Params` of the plain RNN,
     :class:`~bptt_book.GRUParams`, :class:`~bptt_book.LSTMParams`, ...).
 
     ``truncate=None`` gives the exact gradient.  ``truncate=K`` is the tutorial's truncated
     BPTT: the error of output ``t`` is carried back through steps ``t, t-1, ..., max(0, t-K)``
-    and no further; with ``K >= T - 1`` nothing is cut and the result is exact.  ``x`` and
-    ``y`` may be (B, T) batches; the gradient is then that of the loss summed over the batch.
-    ``activation`` is the plain RNN's f (None: tanh).  Returns the gradients as the same
-    tuple type as ``params``, in the parameters' precision (float16 is computed and returned
-    in float32; integers in float64).  Nothing passed in is modified.
+    and no further; with ``K >= T - 1`` nothing is cut and the result is exact.  ``scheme``
+    chooses another way to truncate (:mod:`bptt_book.schemes`): ``"chunk"`` (chunks of K
+    steps, the state carried across, the gradient stopped at every cut), ``"theano"`` (only
+    the last K steps, as Theano's ``scan(truncate_gradient=K)``) or ``"random"`` (Tallec &
+    Ollivier's unbiased randomized truncation, cuts K steps apart on average, drawn from
+    ``rng``: a ``numpy.random.Generator``, which the draw advances, or an integer seed).
+    ``checkpoint=True`` computes the exact gradient storing only every ceil(sqrt(T))-th state
+    and recomputing the others (:mod:`bptt_book.checkpoint`); an integer sets the steps
+    between stored states.  ``x`` and ``y`` may be (B, T) batches; the gradient is then that
+    of the loss summed over the batch.  ``activation`` is the plain RNN's f (None: tanh).
+    Returns the gradients as the same tuple type as ``params``, in the parameters' precision
+    (float16 is computed and returned in float32; integers in float64).  Nothing passed in is
+    modified.
 
     >>> import numpy as np
     >>> import bptt_book as bb
@@ -49,17 +59,31 @@ def bptt(params, x, y, *, truncate=None, activation=None):
     Raises
     ------
     TypeError
-        As :func:`~bptt_book.forward`, and for a ``truncate`` that is not None or an integer
-        (booleans included).
+        As :func:`~bptt_book.forward`; for a ``truncate`` that is not None or an integer
+        (booleans included), a ``scheme`` that is not a string, ``scheme="random"`` without
+        ``rng`` or an ``rng`` that is neither a Generator nor an integer, and a
+        ``checkpoint`` that is neither a bool nor an integer.
     ValueError
-        As :func:`~bptt_book.loss`, and for a negative ``truncate``.
+        As :func:`~bptt_book.loss`; for a negative ``truncate``, an unknown ``scheme``, a
+        scheme other than ``"window"`` without ``truncate`` or with one too small (``K >= 1``;
+        ``K >= 2`` for ``"random"``), ``rng`` given to a scheme that draws nothing, and
+        ``checkpoint`` below 1 or given together with a truncation.
     """
     K = _checks.truncate(truncate)
-    return gradients_of(prepare(params, x, y, activation), K)
+    scheme, K, generator = schemes.check(scheme, K, rng)
+    segment = _checks.checkpoint(checkpoint, K)
+    prepared = prepare(params, x, y, activation)
+    if segment is not None:
+        return checkpointing.gradients(
+            prepared, checkpointing.segment_length(segment, prepared.x.shape[1]))
+    return gradients_of(prepared, K, scheme=scheme, rng=generator)
 
 
-def gradients_of(prepared, truncate=None):
-    """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`)."""
+def gradients_of(prepared, truncate=None, *, scheme="window", rng=None):
+    """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`); ``rng`` is
+    a ``numpy.random.Generator`` for ``scheme="random"``."""
+    if scheme != "window" and truncate is not None:
+        return schemes.gradients(prepared, scheme, truncate, rng)
     cell, p = prepared.cell, prepared.params
     tape, S = run(prepared)
     dV, G = _output_layer(p.V, S, prepared.y)

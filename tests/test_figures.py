@@ -346,20 +346,20 @@ def test_truncation_windows_match_what_each_scheme_computes():
     def weighted(w):
         return np.einsum("tk,tkij->ij", w, terms)
 
-    w = figures.truncation_window("per-output", T, K)
+    w = figures.truncation_window("window", T, K)
     np.testing.assert_allclose(weighted(w), bb.bptt(p, x, y, truncate=K).W, atol=1e-14)
     np.testing.assert_allclose(weighted(np.tril(np.ones((T, T)))), bb.bptt(p, x, y).W,
                                atol=1e-14)
     chunked = np.ones(T + 1)
     chunked[np.arange(K, T, K)] = 0.0  # the backward pass stops at every chunk boundary
-    w = figures.truncation_window("chunked", T, K)
+    w = figures.truncation_window("chunk", T, K)
     np.testing.assert_allclose(weighted(w), _cut_sweep(p, x, y, chunked), atol=1e-14)
-    w = figures.truncation_window("last-K", T, K)
+    w = figures.truncation_window("theano", T, K)
     np.testing.assert_allclose(weighted(w), _cut_sweep(p, x, y, np.ones(T + 1), T - K),
                                atol=1e-14)
     assert not w[:, : T - K].any()  # the early steps get nothing, not even from their own output
     for seed in range(5):
-        w = figures.truncation_window("randomized", T, K, rng=np.random.default_rng(seed))
+        w = figures.truncation_window("random", T, K, rng=np.random.default_rng(seed))
         cut = np.random.default_rng(seed).random(T - 1) < 1 / K  # the same draw
         factor = np.ones(T + 1)
         factor[1:T] = np.where(cut, 0.0, 1 / (1 - 1 / K))
@@ -391,14 +391,14 @@ def test_chunked_window_is_the_gradient_with_the_state_held_at_each_cut():
             e[i, j] = h
             numeric[i, j] = (loss(p.W + e) - loss(p.W - e)) / (2 * h)
     _, terms = _pair_terms(p, x, y)
-    w = figures.truncation_window("chunked", T, K)
+    w = figures.truncation_window("chunk", T, K)
     np.testing.assert_allclose(np.einsum("tk,tkij->ij", w, terms), numeric, atol=1e-8)
 
 
 def test_randomized_window_is_unbiased():
     T, K, n = 8, 4, 20000
     rng = np.random.default_rng(0)
-    draws = np.array([figures.truncation_window("randomized", T, K, rng=rng) for _ in range(n)])
+    draws = np.array([figures.truncation_window("random", T, K, rng=rng) for _ in range(n)])
     t, k = np.indices((T, T))
     mean, err = draws.mean(axis=0), draws.std(axis=0) / np.sqrt(n)
     below = k <= t
@@ -416,9 +416,9 @@ def test_truncation_windows_diagram_and_bad_input():
     with pytest.raises(ValueError, match="scheme"):
         figures.truncation_window("sometimes", 4, 2)
     with pytest.raises(ValueError, match="K must be"):
-        figures.truncation_window("chunked", 4, 0)
+        figures.truncation_window("chunk", 4, 0)
     with pytest.raises(TypeError, match="rng"):
-        figures.truncation_window("randomized", 4, 2)
+        figures.truncation_window("random", 4, 2)
 
 
 def test_eigenvalues_of_the_models_w_and_of_a_scaled_orthogonal_w():

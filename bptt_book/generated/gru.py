@@ -58,10 +58,11 @@ class Tape(NamedTuple):
     n: np.ndarray  # n
 
 
-def forward(p, x, act=None):
+def forward(p, x, act=None, initial=None):
     """Run the GRU over token ids x (N, T); return its Tape.
 
     ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    ``initial`` is (h_(-1),), the states before step 0, each (N, H); None: zeros.
     """
     del act  # this cell's activations are fixed by its equations
     N, T = x.shape
@@ -72,7 +73,10 @@ def forward(p, x, act=None):
     r_all = np.empty((N, T, H), dtype=A.dtype)
     z_all = np.empty((N, T, H), dtype=A.dtype)
     n_all = np.empty((N, T, H), dtype=A.dtype)
-    h = np.zeros((N, H), dtype=A.dtype)
+    if initial is None:
+        h = np.zeros((N, H), dtype=A.dtype)
+    else:
+        h, = (np.asarray(v, dtype=A.dtype) for v in initial)
     WT = p.W.T
     bW = p.bW
     for t in range(T):
@@ -88,7 +92,7 @@ def forward(p, x, act=None):
         n = n_all[:, t] = np.tanh(a[:, 2*H:] + b[:, 2*H:]*r)
         # h' = h*z + n*(1 - z)
         h = h_all[:, t] = h*z + n*(1 - z)
-    h_prev_all = previous_states(h_all)
+    h_prev_all = previous_states(h_all, None if initial is None else initial[0])
     return Tape(h_all, h_prev_all, b_n_all, r_all, z_all, n_all)
 
 
@@ -227,3 +231,36 @@ def step_jacobians(p, tape, act=None):
         for j in range(S):
             J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J
+
+
+def sweep(p, tape, G, act=None, keep=None, carry=None):
+    """Exact BPTT over the steps of ``tape``, with cuts and a carried adjoint.
+
+    Returns dA, dB (N, T, kH), the adjoints of the two projections at every step, and
+    the adjoints sent back to the states before step 0 (h_(-1)).  ``keep`` (N, T)
+    multiplies the adjoint that step t sends back to step t-1 (0 cuts the link); None
+    keeps every link.  ``carry`` holds the adjoints arriving at the last step's states
+    from later steps; None: zeros.  With neither, this is ``backward`` without
+    truncation.
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    c3, c4, cb03 = C['c3'], C['c4'], C['cb03']
+    dB = np.empty((N, T, 3, H), dtype=G.dtype)
+    next_h = np.zeros_like(G[:, 0]) if carry is None else carry[0]
+    inc_h = np.empty_like(G)
+    for t in range(T - 1, -1, -1):
+        d_h = G[:, t] + next_h
+        inc_h[:, t] = d_h
+        db = dB[:, t]
+        db[..., 0:3, :] = cb03[:, t] * d_h[..., None, :]
+        # next_h = d_b @ W  (W.T*d_b as a row) + c3[:, t] * d_h
+        next_h = db.reshape(N, -1) @ W + c3[:, t] * d_h
+        if keep is not None:  # the link between step t-1 and step t
+            next_h = keep[:, t, None] * next_h
+    dB = dB.reshape(N, T, -1)
+    # blocks whose input adjoint differs from the recurrent one: from the adjoints that arrived
+    dA = dB.copy().reshape(N, T, 3, H)
+    dA[..., 2, :] = c4 * inc_h
+    return dA.reshape(N, T, -1), dB, (next_h,)

@@ -63,10 +63,11 @@ class Tape(NamedTuple):
     tanh_c: np.ndarray  # tanh_c
 
 
-def forward(p, x, act=None):
+def forward(p, x, act=None, initial=None):
     """Run the LSTM over token ids x (N, T); return its Tape.
 
     ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    ``initial`` is (h_(-1), c_(-1),), the states before step 0, each (N, H); None: zeros.
     """
     del act  # this cell's activations are fixed by its equations
     N, T = x.shape
@@ -79,8 +80,11 @@ def forward(p, x, act=None):
     g_all = np.empty((N, T, H), dtype=A.dtype)
     o_all = np.empty((N, T, H), dtype=A.dtype)
     tanh_c_all = np.empty((N, T, H), dtype=A.dtype)
-    h = np.zeros((N, H), dtype=A.dtype)
-    c = np.zeros((N, H), dtype=A.dtype)
+    if initial is None:
+        h = np.zeros((N, H), dtype=A.dtype)
+        c = np.zeros((N, H), dtype=A.dtype)
+    else:
+        h, c = (np.asarray(v, dtype=A.dtype) for v in initial)
     WT = p.W.T
     bW = p.bW
     for t in range(T):
@@ -101,8 +105,8 @@ def forward(p, x, act=None):
         tanh_c = tanh_c_all[:, t] = np.tanh(c)
         # h' = o*tanh_c
         h = h_all[:, t] = o*tanh_c
-    h_prev_all = previous_states(h_all)
-    c_prev_all = previous_states(c_all)
+    h_prev_all = previous_states(h_all, None if initial is None else initial[0])
+    c_prev_all = previous_states(c_all, None if initial is None else initial[1])
     return Tape(h_all, c_all, h_prev_all, c_prev_all, i_all, f_all, g_all, o_all, tanh_c_all)
 
 
@@ -275,3 +279,38 @@ def step_jacobians(p, tape, act=None):
         for j in range(S):
             J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J
+
+
+def sweep(p, tape, G, act=None, keep=None, carry=None):
+    """Exact BPTT over the steps of ``tape``, with cuts and a carried adjoint.
+
+    Returns dA, dB (N, T, kH), the adjoints of the two projections at every step, and
+    the adjoints sent back to the states before step 0 (h_(-1), c_(-1)).  ``keep`` (N, T)
+    multiplies the adjoint that step t sends back to step t-1 (0 cuts the link); None
+    keeps every link.  ``carry`` holds the adjoints arriving at the last step's states
+    from later steps; None: zeros.  With neither, this is ``backward`` without
+    truncation.
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    c0, c4, c5, cb03 = C['c0'], C['c4'], C['c5'], C['cb03']
+    dB = np.empty((N, T, 4, H), dtype=G.dtype)
+    next_h = np.zeros_like(G[:, 0]) if carry is None else carry[0]
+    next_c = np.zeros_like(G[:, 0]) if carry is None else carry[1]
+    for t in range(T - 1, -1, -1):
+        d_h = G[:, t] + next_h
+        d_c = next_c
+        # adj_c' = d_c'*1 + d_h'*o*(1 - tanh_c**2)
+        adj_c = d_c + c0[:, t] * d_h
+        db = dB[:, t]
+        db[..., 0:3, :] = cb03[:, t] * adj_c[..., None, :]
+        db[..., 3, :] = c4[:, t] * d_h
+        # next_h = d_b @ W  (W.T*d_b as a row)
+        next_h = db.reshape(N, -1) @ W
+        next_c = c5[:, t] * adj_c
+        if keep is not None:  # the link between step t-1 and step t
+            next_h = keep[:, t, None] * next_h
+            next_c = keep[:, t, None] * next_c
+    dB = dB.reshape(N, T, -1)
+    return dB, dB, (next_h, next_c,)  # dA = dB: every block's two adjoints are equal

@@ -49,17 +49,21 @@ class Tape(NamedTuple):
     s_prev: np.ndarray  # s
 
 
-def forward(p, x, act=None):
+def forward(p, x, act=None, initial=None):
     """Run the plain RNN over token ids x (N, T); return its Tape.
 
     ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    ``initial`` is (s_(-1),), the states before step 0, each (N, H); None: zeros.
     """
     f, _ = act  # the activation (and its derivative in the output)
     N, T = x.shape
     H = p.W.shape[1]
     A = input_projection(p.U, None, x)  # a_t = U x_t + b_U, every step
     s_all = np.empty((N, T, H), dtype=A.dtype)
-    s = np.zeros((N, H), dtype=A.dtype)
+    if initial is None:
+        s = np.zeros((N, H), dtype=A.dtype)
+    else:
+        s, = (np.asarray(v, dtype=A.dtype) for v in initial)
     WT = p.W.T
     for t in range(T):
         # b_t = W*s
@@ -67,7 +71,7 @@ def forward(p, x, act=None):
         a = A[:, t]
         # s' = f(a + b)
         s = s_all[:, t] = f(a + b)
-    s_prev_all = previous_states(s_all)
+    s_prev_all = previous_states(s_all, None if initial is None else initial[0])
     return Tape(s_all, s_prev_all)
 
 
@@ -171,3 +175,30 @@ def step_jacobians(p, tape, act=None):
         for j in range(S):
             J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J
+
+
+def sweep(p, tape, G, act=None, keep=None, carry=None):
+    """Exact BPTT over the steps of ``tape``, with cuts and a carried adjoint.
+
+    Returns dA, dB (N, T, kH), the adjoints of the two projections at every step, and
+    the adjoints sent back to the states before step 0 (s_(-1)).  ``keep`` (N, T)
+    multiplies the adjoint that step t sends back to step t-1 (0 cuts the link); None
+    keeps every link.  ``carry`` holds the adjoints arriving at the last step's states
+    from later steps; None: zeros.  With neither, this is ``backward`` without
+    truncation.
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    c0 = C['c0']
+    dB = np.empty_like(G)
+    next_s = np.zeros_like(G[:, 0]) if carry is None else carry[0]
+    for t in range(T - 1, -1, -1):
+        d_s = G[:, t] + next_s
+        db = dB[:, t] = c0[:, t] * d_s
+        # next_s = d_b @ W  (W.T*d_b as a row)
+        next_s = db @ W
+        if keep is not None:  # the link between step t-1 and step t
+            next_s = keep[:, t, None] * next_s
+    dB = dB.reshape(N, T, -1)
+    return dB, dB, (next_s,)  # dA = dB: every block's two adjoints are equal
