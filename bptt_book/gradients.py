@@ -93,6 +93,52 @@ def gradients_of(prepared, truncate=None, *, scheme="window", rng=None):
     return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
 
 
+def rtrl(params, x, y, *, activation=None):
+    """The exact gradient of :func:`bptt`, by real-time recurrent learning (Williams & Zipser
+    1989): forwards in time, carrying the sensitivity of every state to every parameter.
+
+    Each step updates ``d state_t / d theta`` from ``d state_(t-1) / d theta`` by the forward
+    sensitivity recursion that :mod:`bptt_book.derivation.rtrl` derives (the step Jacobian
+    applied to the old sensitivity, plus the parameters' direct one-step derivative) and
+    adds ``g_t^T d h_t / d theta`` to the gradient; no state of an earlier step is kept.  The
+    price: the sensitivities hold ``S H P`` numbers per sequence (S states of H units, P
+    entries of U, W and the biases), and a step costs about ``2 k H^2 P`` operations against
+    BPTT's ``O(k H^2)``.  Fine for small networks and online learning; hopeless at the
+    tutorial's D = 8000.  Same arguments and result as :func:`bptt` without truncation.
+
+    >>> import numpy as np
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(6, 3, seed=0)
+    >>> x, y = [0, 1, 2, 3], [1, 2, 3, 4]
+    >>> all(np.allclose(a, b, rtol=1e-12, atol=0)
+    ...     for a, b in zip(bb.rtrl(p, x, y), bb.bptt(p, x, y)))
+    True
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`~bptt_book.loss`.
+    """
+    return rtrl_of(prepare(params, x, y, activation))
+
+
+def rtrl_of(prepared):
+    """:func:`rtrl` for checked arguments (a :class:`~bptt_book.model.Prepared`)."""
+    cell, p, y = prepared.cell, prepared.params, prepared.y
+    V = p.V
+    dV = np.zeros_like(V)
+
+    def output(t, h):
+        """The output layer of step t: adds its share to dV and returns g_t."""
+        with np.errstate(invalid="ignore", over="ignore"):  # _probabilities reports these
+            o = h @ V.T
+        _, G = layers.output_layer(V, h, _probabilities(o, V), y[:, t], dV)
+        return G
+
+    grads = cell.rtrl(p, prepared.x, output, prepared.act)
+    return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
+
+
 def _output_layer(V, S, y):
     """dV and the rows g_t for all steps: the output layer in chunks of time steps, each
     chunk three matrix products (logits, dV, G) with its softmax in between."""

@@ -152,7 +152,10 @@ def _torch_gradient(p, x, y, cell, scheme, K, keep=None):
         for t in range(T):
             if state is not None:
                 w = torch.tensor(keep[:, t : t + 1])
-                scale = (lambda s, w=w: w * s + (1 - w) * s.detach())
+
+                def scale(s, w=w):  # the value of s, its gradient times w
+                    return w * s + (1 - w) * s.detach()
+
                 state = tuple(map(scale, state)) if isinstance(state, tuple) else scale(state)
             out, state = run(X[:, t : t + 1], state)
             loss = loss + loss_of(out, Y[:, t : t + 1])

@@ -179,9 +179,9 @@ def layers_source():
             _assign(code, printer, sym.A, proj.A)
         code("return A")
     code("", "", "def previous_states(S, first=None):",
-         '    """s_(t-1) for every t: (N, T, H), with s_(-1) = 0, or ``first`` (N, H) when given."""',
-         "    S_prev = np.zeros_like(S)", "    S_prev[:, 1:] = S[:, :-1]", "    if first is not None:",
-         "        S_prev[:, 0] = first", "    return S_prev")
+         '    """s_(t-1) for every t: (N, T, H), with s_(-1) = 0, or ``first`` (N, H)."""',
+         "    S_prev = np.zeros_like(S)", "    S_prev[:, 1:] = S[:, :-1]",
+         "    if first is not None:", "        S_prev[:, 0] = first", "    return S_prev")
     code("", "", "def projection_gradients(U, x, S_prev, dA, dB, biases):",
          '    """dU, dW (and db_U, db_W when ``biases``) from the adjoints dA, dB (N, T, kH) of',
          "    the two projections at every step and the previous states S_prev (N, T, H).",
@@ -721,9 +721,11 @@ def cell_source(cell):
     _forward(code, cell, adj, fields)
     _backward(code, cell, adj, fields)
     _jacobians(code, cell, adj, fields)
-    from .generate_sweep import sweep_source  # imports the helpers of this module
+    from .generate_rtrl import rtrl_source  # these two import the helpers of this module
+    from .generate_sweep import sweep_source
 
     sweep_source(code, cell, adj)
+    rtrl_source(code, cell, fields)
     return code.text()
 
 

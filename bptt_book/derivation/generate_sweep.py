@@ -17,8 +17,8 @@ default path stays exactly as it was.
 """
 
 from .generate import (
-    _Names,
     _coefficient_names,
+    _Names,
     _node_statements,
     _single_block,
     _stacks,

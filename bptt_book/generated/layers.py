@@ -45,7 +45,7 @@ def input_projection(U, bU, x):
 
 
 def previous_states(S, first=None):
-    """s_(t-1) for every t: (N, T, H), with s_(-1) = 0, or ``first`` (N, H) when given."""
+    """s_(t-1) for every t: (N, T, H), with s_(-1) = 0, or ``first`` (N, H)."""
     S_prev = np.zeros_like(S)
     S_prev[:, 1:] = S[:, :-1]
     if first is not None:

@@ -202,3 +202,59 @@ def sweep(p, tape, G, act=None, keep=None, carry=None):
             next_s = keep[:, t, None] * next_s
     dB = dB.reshape(N, T, -1)
     return dB, dB, (next_s,)  # dA = dB: every block's two adjoints are equal
+
+
+def rtrl_coefficients(tape, act=None):
+    """The partial derivatives of each new state with respect to the inputs of its step
+    (previous states, blocks of a_t and of b_t), for every step at once: each (N, T, H).
+    """
+    _, fprime = act  # the activation's derivative, written in its output
+    # r0 = fprime(s')
+    r0 = fprime(tape.s)
+    return {'r0': r0}
+
+
+def rtrl(p, x, output, act=None):
+    """Real-time recurrent learning: the gradients of U, W, carried forwards.
+
+    Runs the cell over x (N, T) one step at a time, carrying for each state (s)
+    its sensitivity M (N, H, P): d state / d theta for the P entries theta of U, W
+    (each flattened row by row, in that order).  After step t it calls ``output(t, s)`` with
+    the new state s (N, H), which returns g_t = V^T (yhat_t - y_t) (N, H), and adds
+    g_t M to the gradient.  Nothing of an earlier step is kept: memory does not grow
+    with T.
+    """
+    N, T = x.shape
+    kH, D = p.U.shape
+    H = p.W.shape[1]
+    dtype = p.W.dtype
+    # the columns of a sensitivity: the entries of U, W, each row by row
+    U0, W0 = 0, kH * D
+    P = W0 + kH * H
+    rows, units = np.arange(kH), np.arange(H)
+    sequences = np.arange(N)[:, None]
+    W_columns = W0 + rows[:, None] * H + units  # (kH, H): the column of W[r, c]
+    M_s = np.zeros((N, H, P), dtype=dtype)
+    Ad = np.zeros((N, kH, P), dtype=dtype)  # adot along every direction
+    grad = np.zeros(P, dtype=dtype)
+    state = None
+    for t in range(T):
+        tape = forward(p, x[:, t : t + 1], act, state)
+        state = (tape.s[:, 0],)
+        C = rtrl_coefficients(tape, act)
+        r0 = C['r0'][:, 0, :, None]
+        s_prev = tape.s_prev[:, 0]
+        # bdot = W*hdot + Wdot*s_prev  (along every direction at once)
+        Bd = p.W @ M_s  # W*hdot
+        Bd[:, rows[:, None], W_columns] += s_prev[:, None, :]  # Wdot*s_prev: along W[r, c], s_c in row r
+        # adot = Udot*x_t: along U[r, x_t], e_r
+        U_columns = U0 + rows * D + x[:, t, None]  # (N, kH)
+        Ad[sequences, rows, U_columns] = 1
+        ad, bd = Ad, Bd
+        # dot_s' = dot_a*fprime(s') + dot_b*fprime(s')
+        M_s_new = r0*(ad + bd)
+        M_s = M_s_new
+        Ad[sequences, rows, U_columns] = 0
+        g = output(t, state[0])  # g_t = V^T (yhat_t - y_t)
+        grad += np.tensordot(g, M_s, 2)  # g_t^T ds_t/dtheta
+    return grad[U0:W0].reshape(kH, D), grad[W0 : W0 + kH * H].reshape(kH, H)
