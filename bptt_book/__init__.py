@@ -23,6 +23,7 @@ from .vanishing import (
     spectral_norm,
 )
 
+# The one place the version is written: pyproject.toml and docs/conf.py read it from here.
 __version__ = "0.1.0"
 
 __all__ = [

@@ -6,6 +6,7 @@ not O(T D).  Checked arrays are never modified: callers get fresh arrays or read
 """
 
 import numbers
+import reprlib
 
 import numpy as np
 
@@ -134,6 +135,22 @@ def finite_params(p):
             raise NonFinite(f"{name} contains NaN or infinite values")
 
 
+def _holds_bool(value):
+    if isinstance(value, bool | np.bool_):
+        return True
+    return isinstance(value, list | tuple) and any(map(_holds_bool, value))
+
+
+def no_booleans(value, name):
+    """``TypeError`` when a (nested) list or tuple of token ids holds a boolean, which NumPy
+    would turn into 0 or 1 beside an integer (``[True, 2]`` becomes ``[1, 2]``).  O(T), and
+    only for inputs that are not arrays yet; returns ``value``."""
+    if not isinstance(value, np.ndarray) and _holds_bool(value):
+        raise TypeError(f"{name} must hold integer token ids, not booleans; "
+                        f"got {reprlib.repr(value)}")
+    return value
+
+
 def tokens(value, name, D):
     """Token ids as a (B, T) intp array and whether a 1-D sequence was given."""
     try:
@@ -150,6 +167,7 @@ def tokens(value, name, D):
         raise ValueError(f"{name} must not be empty; got shape {array.shape}")
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must hold integer token ids; got dtype {array.dtype}")
+    no_booleans(value, name)
     low, high = array.min(), array.max()
     if low < 0 or high >= D:
         bad = low if low < 0 else high

@@ -8,19 +8,46 @@ given, so ``bb.bptt`` works for every cell.  A reader's own cell joins the table
 :func:`bptt_book.derivation.generate.compile_cell` prints it.
 
 >>> from bptt_book import cells
->>> sorted(cells.names())
-['gru', 'lstm', 'rnn']
+>>> [name for name in cells.names() if name in ("rnn", "gru", "lstm")]
+['rnn', 'gru', 'lstm']
 >>> cells.by_name("gru").PARAMS.__name__
 'GRUParams'
 """
 
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Protocol
+
+import numpy as np
+
 from .generated import CELLS as _BUILT_IN
 
-_BY_NAME = {}
-_BY_TYPE = {}
+
+class CellParams(Protocol):
+    """What every cell's parameter tuple (and gradient tuple) offers: a named tuple of arrays
+    with at least ``U``, ``V`` and ``W`` (the gated cells add ``bU`` and ``bW``)."""
+
+    @property
+    def _fields(self) -> tuple[str, ...]: ...
+
+    @property
+    def U(self) -> np.ndarray: ...
+
+    @property
+    def V(self) -> np.ndarray: ...
+
+    @property
+    def W(self) -> np.ndarray: ...
+
+    def __iter__(self) -> Iterator[np.ndarray]: ...
+
+    def __len__(self) -> int: ...
+
+_BY_NAME: dict[str, ModuleType] = {}
+_BY_TYPE: dict[type, ModuleType] = {}
 
 
-def register(module):
+def register(module: ModuleType) -> ModuleType:
     """Make the cell module ``module`` known by its name and its parameter type."""
     _BY_NAME[module.NAME] = module
     _BY_TYPE[module.PARAMS] = module
@@ -31,12 +58,12 @@ for _module in _BUILT_IN.values():
     register(_module)
 
 
-def names():
+def names() -> tuple[str, ...]:
     """The names of the cells the package can run now."""
     return tuple(_BY_NAME)
 
 
-def by_name(name):
+def by_name(name: str | ModuleType) -> ModuleType:
     """The module of the cell called ``name``; ``ValueError`` for an unknown one."""
     if not isinstance(name, str):
         module = getattr(name, "PARAMS", None) and name
@@ -50,12 +77,12 @@ def by_name(name):
         raise ValueError(f"cell must be one of {sorted(_BY_NAME)}; got {name!r}") from None
 
 
-def of(params):
+def of(params: object) -> ModuleType | None:
     """The module of the cell whose parameters ``params`` are, or None for a plain tuple."""
     return _BY_TYPE.get(type(params))
 
 
-def with_bias(params, block, value):
+def with_bias(params: CellParams, block: str, value: float) -> CellParams:
     """A copy of a gated cell's parameters whose total bias on ``block`` is ``value``:
     ``b_U`` of that block set to ``value`` and ``b_W`` of it to 0 (the two always add).
 
@@ -71,6 +98,7 @@ def with_bias(params, block, value):
     from . import _checks
 
     cell, p = _checks.params(params)
+    p = cell.PARAMS(*p)
     if not cell.BIASES:
         raise TypeError(f"the {cell.NAME} cell has no biases")
     if block not in cell.BLOCKS:

@@ -1,4 +1,4 @@
-"""The public gradient functions: :func:`bptt` and :func:`gradient_check`.
+"""The public gradient functions: :func:`bptt`, :func:`rtrl` and :func:`gradient_check`.
 
 :func:`bptt` checks its arguments and strings together the functions of the generated
 module :mod:`bptt_book.generated`, whose every right-hand side SymPy printed.  The output
@@ -9,15 +9,19 @@ recurrence runs step by step.
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _checks, schemes
 from . import checkpoint as checkpointing
+from .cells import CellParams
 from .generated import layers
-from .model import _probabilities, loss_of, output_chunks, prepare, run
+from .model import Prepared, _probabilities, loss_of, output_chunks, prepare, run
 
 
-def bptt(params, x, y, *, truncate=None, scheme="window", rng=None, checkpoint=False,
-         activation=None):
+def bptt(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
+         truncate: int | None = None, scheme: str = "window",
+         rng: np.random.Generator | int | None = None, checkpoint: bool | int = False,
+         activation: str | None = None) -> CellParams:
     """Gradients of the summed loss ``sum_t -log yhat_t[y_t]`` with respect to every
     parameter of the network, for any cell (:class:`~bptt_book.Params` of the plain RNN,
     :class:`~bptt_book.GRUParams`, :class:`~bptt_book.LSTMParams`, ...).
@@ -79,9 +83,12 @@ def bptt(params, x, y, *, truncate=None, scheme="window", rng=None, checkpoint=F
     return gradients_of(prepared, K, scheme=scheme, rng=generator)
 
 
-def gradients_of(prepared, truncate=None, *, scheme="window", rng=None):
+def gradients_of(prepared: Prepared, truncate: int | None = None, *, scheme: str = "window",
+                 rng: np.random.Generator | None = None) -> CellParams:
     """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`); ``rng`` is
     a ``numpy.random.Generator`` for ``scheme="random"``."""
+    if prepared.y is None:
+        raise ValueError("the gradient needs labels y")
     if scheme != "window" and truncate is not None:
         return schemes.gradients(prepared, scheme, truncate, rng)
     cell, p = prepared.cell, prepared.params
@@ -93,7 +100,8 @@ def gradients_of(prepared, truncate=None, *, scheme="window", rng=None):
     return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
 
 
-def rtrl(params, x, y, *, activation=None):
+def rtrl(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
+         activation: str | None = None) -> CellParams:
     """The exact gradient of :func:`bptt`, by real-time recurrent learning (Williams & Zipser
     1989): forwards in time, carrying the sensitivity of every state to every parameter.
 
@@ -122,13 +130,15 @@ def rtrl(params, x, y, *, activation=None):
     return rtrl_of(prepare(params, x, y, activation))
 
 
-def rtrl_of(prepared):
+def rtrl_of(prepared: Prepared) -> CellParams:
     """:func:`rtrl` for checked arguments (a :class:`~bptt_book.model.Prepared`)."""
     cell, p, y = prepared.cell, prepared.params, prepared.y
+    if y is None:
+        raise ValueError("the gradient needs labels y")
     V = p.V
     dV = np.zeros_like(V)
 
-    def output(t, h):
+    def output(t: int, h: np.ndarray) -> np.ndarray:
         """The output layer of step t: adds its share to dV and returns g_t."""
         with np.errstate(invalid="ignore", over="ignore"):  # _probabilities reports these
             o = h @ V.T
@@ -139,16 +149,18 @@ def rtrl_of(prepared):
     return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
 
 
-def _output_layer(V, S, y):
+def _output_layer(V: np.ndarray, S: np.ndarray,
+                  y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """dV and the rows g_t for all steps: the output layer in chunks of time steps, each
     chunk three matrix products (logits, dV, G) with its softmax in between."""
     B, T, H = S.shape
     S2, y2 = S.reshape(-1, H), y.reshape(-1)
     G = np.empty_like(S2)
-    dV = None
+    dV: np.ndarray | None = None
     for rows, o in output_chunks(S2, V):
         P = _probabilities(o, V)
         dV, G[rows] = layers.output_layer(V, S2[rows], P, y2[rows], dV)
+    assert dV is not None  # S has at least one row
     return dV, G.reshape(B, T, H)
 
 
@@ -162,17 +174,17 @@ class GradientCheck:
     of them is zero has error 1, the largest possible.  ``checked``: entries compared.
     """
 
-    max_error: dict
-    checked: dict
-    both_zero: dict
+    max_error: dict[str, float]
+    checked: dict[str, int]
+    both_zero: dict[str, int]
     threshold: float
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         """True when every parameter's largest error is at most ``threshold``."""
         return all(e <= self.threshold for e in self.max_error.values())
 
-    def __str__(self):
+    def __str__(self) -> str:
         rows = [f"{'param':<6}{'checked':>9}{'both zero':>11}{'max rel. error':>16}"]
         for name in self.max_error:
             rows.append(f"{name:<6}{self.checked[name]:>9}{self.both_zero[name]:>11}"
@@ -181,8 +193,10 @@ class GradientCheck:
         return "\n".join(rows)
 
 
-def gradient_check(params, x, y, *, truncate=None, activation=None, h=1e-4,
-                   threshold=1e-5, entries=None, seed=0):
+def gradient_check(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
+                   truncate: int | None = None, activation: str | None = None,
+                   h: float = 1e-4, threshold: float = 1e-5,
+                   entries: int | None = None, seed: int = 0) -> GradientCheck:
     """Compare :func:`bptt` with centred finite differences ``(L(θ+h) − L(θ−h)) / 2h``.
 
     The check runs in float64 whatever the parameters' precision, for every parameter of

@@ -9,11 +9,15 @@ SymPy description its gradients are derived from.
 """
 
 import threading
-from typing import NamedTuple
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _checks, cells
+from .cells import CellParams
 from .generated.gru import GRUParams
 from .generated.lstm import LSTMParams
 from .generated.rnn import Params
@@ -22,7 +26,8 @@ __all__ = ["GRUParams", "LSTMParams", "Params", "forward", "init_params", "loss"
            "softmax"]
 
 
-def init_params(word_dim, hidden_dim, *, cell="rnn", seed=None):
+def init_params(word_dim: int, hidden_dim: int, *, cell: str | ModuleType = "rnn",
+                seed: int | None = None) -> CellParams:
     """Weights for a network of ``word_dim`` words and ``hidden_dim`` hidden units.
 
     ``cell="rnn"`` is the tutorial's network with the tutorial's initialisation: U uniform in
@@ -69,7 +74,7 @@ def init_params(word_dim, hidden_dim, *, cell="rnn", seed=None):
 # ---------------------------------------------------------------------------- output layer
 
 
-def logits(S, V):
+def logits(S: np.ndarray, V: np.ndarray) -> np.ndarray:
     """``o_t = V s_t`` for all steps at once: one matrix product, (..., T, D)."""
     lead = S.shape[:-1]
     return (S.reshape(-1, S.shape[-1]) @ V.T).reshape(*lead, V.shape[0])
@@ -82,7 +87,7 @@ CHUNK = 256
 _workspace = threading.local()
 
 
-def _logits_buffer(rows, D, dtype):
+def _logits_buffer(rows: int, D: int, dtype: np.dtype) -> np.ndarray:
     """A (rows, D) work array, kept between calls (one per thread): a fresh multi-megabyte
     array on every call costs a page fault per 4 kB page, a sizeable share of a gradient."""
     buffer = getattr(_workspace, "logits", None)
@@ -91,7 +96,7 @@ def _logits_buffer(rows, D, dtype):
     return buffer[:rows]
 
 
-def output_chunks(S2, V):
+def output_chunks(S2: np.ndarray, V: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
     """Yield ``(rows, o)``: the logits ``o`` of the states ``S2[rows]``, chunk by chunk.
 
     ``o`` lives in a reused work array; use it before asking for the next chunk.
@@ -105,7 +110,8 @@ def output_chunks(S2, V):
         yield rows, o
 
 
-def _shifted_exp(o, top, out):
+def _shifted_exp(o: np.ndarray, top: np.ndarray,
+                 out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """``exp(o - top)`` row by row, written to ``out`` (``out=o`` overwrites ``o``), and the
     row sums: the common part of the softmax and of the log-likelihood."""
     e = np.subtract(o, top, out=out)
@@ -113,7 +119,7 @@ def _shifted_exp(o, top, out):
     return e, e.sum(axis=-1, keepdims=True)
 
 
-def softmax(o, *, out=None):
+def softmax(o: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
     """Softmax over the last axis, computed after subtracting the row maximum (no overflow).
 
     ``out=o`` overwrites ``o``: the gradient does that on its own fresh logits to save two
@@ -129,7 +135,7 @@ def softmax(o, *, out=None):
     return e
 
 
-def _row_max(o, V):
+def _row_max(o: np.ndarray, V: np.ndarray) -> np.ndarray:
     """The largest logit of every row; a ``ValueError`` that names the cause when one is
     not finite (it is cheap to test T numbers, and only the failure path looks further)."""
     top = o.max(axis=-1, keepdims=True)
@@ -141,14 +147,14 @@ def _row_max(o, V):
     return top
 
 
-def _probabilities(o, V):
+def _probabilities(o: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Softmax of the logits ``o`` (N, D) in place, after checking every row is finite."""
     e, total = _shifted_exp(o, _row_max(o, V), o)
     e /= total
     return e
 
 
-def _log_likelihood(o, y, V):
+def _log_likelihood(o: np.ndarray, y: np.ndarray, V: np.ndarray) -> float:
     """``sum_t log softmax(o_t)[y_t]``, overwriting the logits ``o`` (N, D) on the way."""
     top = _row_max(o, V)
     picked = o[np.arange(len(o)), y] - top[:, 0]
@@ -162,15 +168,16 @@ def _log_likelihood(o, y, V):
 class Prepared(NamedTuple):
     """Checked arguments, ready for computing: what :func:`prepare` returns."""
 
-    cell: object  # the module of bptt_book.generated that runs these parameters
-    params: tuple  # the parameters, arrays of one floating dtype
+    cell: ModuleType  # the module of bptt_book.generated that runs these parameters
+    params: CellParams  # the parameters, arrays of one floating dtype
     x: np.ndarray  # (B, T) token ids
-    y: object  # (B, T) labels, or None
+    y: np.ndarray | None  # (B, T) labels, or None
     single: bool  # True when one 1-D sequence was given
-    act: object  # (f, f') for a cell whose equations call f (the plain RNN), else None
+    act: tuple | None  # (f, f') for a cell whose equations call f (the plain RNN), else None
 
 
-def prepare(params, x, y=None, activation=None):
+def prepare(params: CellParams | tuple, x: ArrayLike, y: ArrayLike | None = None,
+            activation: str | None = None) -> Prepared:
     """Check every argument, once; return a :class:`Prepared`.
 
     ``x`` and ``y`` come back as (B, T) arrays.  Only what the computation reads is tested
@@ -189,7 +196,7 @@ def prepare(params, x, y=None, activation=None):
     return Prepared(cell, p, x2, y2, single, act)
 
 
-def run(prepared):
+def run(prepared: Prepared) -> tuple[Any, np.ndarray]:
     """The forward pass of checked arguments: ``(tape, S)``, the cell's tape (everything the
     backward pass reads) and the states ``S`` (B, T, H) that the output layer reads."""
     tape = prepared.cell.forward(prepared.params, prepared.x, prepared.act)
@@ -199,7 +206,8 @@ def run(prepared):
 # ------------------------------------------------------------------------ forward and loss
 
 
-def forward(params, x, *, activation=None):
+def forward(params: CellParams | tuple, x: ArrayLike, *,
+            activation: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the network over the token ids ``x``.
 
     Returns ``(s, o)``: ``s`` (T, H) holds the states s_0 … s_{T-1} that the output layer
@@ -235,7 +243,8 @@ def forward(params, x, *, activation=None):
     return (S[0], o[0]) if prepared.single else (S, o)
 
 
-def loss(params, x, y, *, activation=None):
+def loss(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
+         activation: str | None = None) -> float:
     """The summed cross-entropy ``sum_t -log yhat_t[y_t]`` (over a batch too), as a float.
 
     Computed with log-sum-exp, so large logits give a finite loss.  Raises what
@@ -253,9 +262,11 @@ def loss(params, x, y, *, activation=None):
     return loss_of(prepare(params, x, y, activation))
 
 
-def loss_of(prepared):
+def loss_of(prepared: Prepared) -> float:
     """The summed loss of checked arguments (a :class:`Prepared` with labels)."""
     _, S = run(prepared)
+    if prepared.y is None:
+        raise ValueError("the loss needs labels y")
     S2, y2, V = S.reshape(-1, S.shape[-1]), prepared.y.reshape(-1), prepared.params.V
     # 0.0 - ..., not -...: a loss of zero is 0.0, never -0.0.
     return 0.0 - sum(_log_likelihood(o, y2[rows], V) for rows, o in output_chunks(S2, V))

@@ -59,10 +59,18 @@ def _blank_but_last(x, answer):
     return Sequences(x, y, answer)
 
 
+def _ids(value, name, words):
+    ids, single = _checks.tokens(value, name, len(words))
+    if not single:
+        raise ValueError(f"{name} must be one 1-D sequence of token ids; "
+                         f"got shape {np.shape(value)}")
+    return ids[0]
+
+
 def _as_text(words, x, y=None):
     """One sequence as text, with its answer after an arrow when ``y`` is given."""
-    text = " ".join(words[i] for i in x)
-    return text if y is None else f"{text}  ->  {words[y[-1]]}"
+    text = " ".join(words[i] for i in _ids(x, "x", words))
+    return text if y is None else f"{text}  ->  {words[_ids(y, 'y', words)[-1]]}"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _checks
+from .cells import CellParams
 from .generated import layers
 from .gradients import gradients_of
 from .model import (
@@ -194,7 +195,7 @@ class History:
     metric: list = field(default_factory=list)
     steps: int = 0
     diverged: bool = False
-    params: Params = None
+    params: CellParams | None = None
 
     @property
     def epochs(self):
@@ -249,8 +250,8 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
     """
     cell, p = _checks.params(params)
     p = cell.PARAMS(*(np.array(a, dtype=np.float64) for a in p))
-    x = np.asarray(x)
-    y = np.asarray(y)
+    x = np.asarray(_checks.no_booleans(x, "x"))
+    y = np.asarray(_checks.no_booleans(y, "y"))
     if x.ndim != 2 or x.shape != y.shape:
         raise ValueError(f"x and y must be (N, T) arrays of one shape; got {x.shape}, {y.shape}")
     # Every argument is checked here, once: during training a ValueError can then only mean

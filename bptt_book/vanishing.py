@@ -11,16 +11,21 @@ and since the 2-norm of a product is at most the product of the norms,
 which returns an exact SymPy number and therefore imports SymPy.
 """
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from . import _checks, cells
+from . import _checks, cells, config
+from .cells import CellParams
 from .generated.activations import GAMMA
-from .model import Params, _probabilities, prepare, run
+from .model import Params, Prepared, _probabilities, prepare, run
+
+if TYPE_CHECKING:  # only for the annotation: computing never imports SymPy
+    import sympy
 
 
-def activation_bound(name):
+def activation_bound(name: str) -> "sympy.Expr":
     """``gamma = max_z f'(z)`` as an exact SymPy number: 1 (tanh), 1/4 (sigmoid), 1 (relu).
 
     Derived by :func:`bptt_book.derivation.activations.activation` (this imports SymPy).
@@ -36,20 +41,21 @@ def activation_bound(name):
     return activation(name).gamma
 
 
-def spectral_norm(W):
+def spectral_norm(W: ArrayLike) -> float:
     """``sigma_max(W)``, the largest singular value of the square matrix ``W``, as a float.
 
     ``TypeError`` for a non-numeric ``W``; ``ValueError`` for one that is not a square 2-D
     matrix or holds NaN or infinity."""
-    W = _checks.real_matrix(W, "W")
-    if W.shape[0] != W.shape[1]:
-        raise ValueError(f"W must be a square matrix; got shape {W.shape}")
-    if not np.isfinite(W).all():
+    matrix = _checks.real_matrix(W, "W")
+    if matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"W must be a square matrix; got shape {matrix.shape}")
+    if not np.isfinite(matrix).all():
         raise _checks.NonFinite("W contains NaN or infinite values")
-    return float(np.linalg.norm(W.astype(float), 2))
+    return float(np.linalg.norm(matrix.astype(float), 2))
 
 
-def _one_sequence(params, x, activation):
+def _one_sequence(params: CellParams | tuple, x: ArrayLike,
+                  activation: str | None) -> tuple[Prepared, Any, np.ndarray]:
     """Checked arguments for one sequence, its tape and its step Jacobians (T, S, S)."""
     prepared = prepare(params, x, activation=activation)
     if not prepared.single:
@@ -59,7 +65,7 @@ def _one_sequence(params, x, activation):
     return prepared, tape, steps
 
 
-def _position(value, name, low, high):
+def _position(value: object, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer; got {value!r}")
     if not low <= value <= high:
@@ -67,7 +73,8 @@ def _position(value, name, low, high):
     return int(value)
 
 
-def jacobian(params, x, t, k, *, activation=None):
+def jacobian(params: CellParams | tuple, x: ArrayLike, t: int, k: int, *,
+             activation: str | None = None) -> np.ndarray:
     """``ds_t/ds_k`` along the sequence ``x``: a matrix whose rows index ``s_t``.
 
     ``0 <= k <= t < T``; ``k == t`` gives the identity.  The state is ``s_t`` (H) for the
@@ -109,7 +116,8 @@ class JacobianNorms(NamedTuple):
     bound: np.ndarray  # an upper bound on each norm (see jacobian_norms)
 
 
-def jacobian_norms(params, x, t=None, *, activation=None):
+def jacobian_norms(params: CellParams | tuple, x: ArrayLike, t: int | None = None, *,
+                   activation: str | None = None) -> JacobianNorms:
     """The 2-norms of ``ds_t/ds_k`` for every ``k <= t`` (default ``t = T - 1``), with an
     upper bound beside them.
 
@@ -153,7 +161,9 @@ def jacobian_norms(params, x, t=None, *, activation=None):
     return JacobianNorms(distance, np.array(norms), bound)
 
 
-def gradient_contributions(params, x, y, t=None, *, activation=None):
+def gradient_contributions(params: CellParams | tuple, x: ArrayLike, y: ArrayLike,
+                           t: int | None = None, *,
+                           activation: str | None = None) -> np.ndarray:
     """How much of ``dE_t/dW`` comes from each step ``k``, indexed by the distance ``t - k``
     (the plain RNN).
 
@@ -173,8 +183,9 @@ def gradient_contributions(params, x, y, t=None, *, activation=None):
     if prepared.cell.NAME != "rnn":
         raise TypeError("gradient_contributions is defined for the plain RNN's Params; got "
                         f"{type(params).__name__}")
-    p = prepared.params
-    S, F = tape.s[0], prepared.act[1](tape.s[0])
+    p, act = prepared.params, prepared.act
+    assert act is not None  # the plain RNN's activation, (f, f')
+    S, F = tape.s[0], act[1](tape.s[0])
     x2, y2, _ = _checks.labels(x, y, p.U.shape[1])
     T = len(S)
     t = T - 1 if t is None else _position(t, "t", 0, T - 1)
@@ -191,7 +202,7 @@ def gradient_contributions(params, x, y, t=None, *, activation=None):
     return out
 
 
-def global_norm(grads):
+def global_norm(grads: CellParams | tuple | list) -> float:
     """``sqrt(||dU||^2 + ||dV||^2 + ||dW||^2 + ...)`` over every gradient of the tuple,
     computed without overflow, as a float.
 
@@ -208,7 +219,7 @@ def global_norm(grads):
     return scale * float(np.sqrt(sum(np.sum((a / scale) ** 2) for a in arrays)))
 
 
-def clip_gradients(grads, threshold):
+def clip_gradients(grads: CellParams | tuple, threshold: float) -> CellParams:
     """Pascanu, Mikolov & Bengio's Algorithm 1 on the global norm of all the gradients:
     if ``||g|| >= threshold``, rescale every gradient by ``threshold / ||g||``.
 
@@ -246,3 +257,37 @@ def clip_gradients(grads, threshold):
         raise ValueError("grads contain NaN or infinite values; clipping cannot rescale them")
     factor = threshold / norm if norm >= threshold else 1.0
     return make(*(np.asarray(g) * factor for g in grads))
+
+
+# ------------------------------------------------------------------------------ settings
+# bptt_book/conf/vanishing.toml: the figures and runs of chapters 5 and 6 (table -> key ->
+# rule, see bptt_book.config).  `scale` is sigma_max(W) in units of 1/gamma; `model` names a
+# table of bptt_book/conf/models.toml.
+_MEASURED = {
+    "model": (config.text, True),
+    "seed": (config.integer(0), True),
+    "scales": (config.positives, True),
+}
+
+#: The tables of ``vanishing.toml``, read by :func:`bptt_book.config.load`.
+SETTINGS = {"vanishing": {
+    "jacobian_norms": {**_MEASURED, "length": (config.integer(2), True),
+                       "activations": (config.ACTIVATION_NAMES, True)},
+    "contributions": {**_MEASURED, "length": (config.integer(2), True),
+                      "activation": (config.ACTIVATION, True)},
+    "gradient_growth": {**_MEASURED, "lengths": (config.integers(1), True),
+                        "activation": (config.ACTIVATION, True)},
+    "clipping": {
+        "word_dim": (config.integer(2), True),
+        "hidden_dim": (config.integer(1), True),
+        "pattern": (config.integer(1), True),
+        "length": (config.integer(2), True),
+        "seed": (config.integer(0), True),
+        "scale": (config.positive, True),
+        "learning_rate": (config.positive, True),
+        "steps": (config.integer(1), True),
+        "threshold": (config.positive, True),
+        "thresholds": (config.positives, True),
+        "activation": (config.ACTIVATION, True),
+    },
+}}

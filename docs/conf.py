@@ -13,7 +13,6 @@ import importlib.util
 import os
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 from docutils import nodes
@@ -30,15 +29,13 @@ sys.path.insert(0, str(ROOT))
 if str(DOCS / "_ext") not in sys.path:
     sys.path.insert(0, str(DOCS / "_ext"))
 
-with (ROOT / "pyproject.toml").open("rb") as f:
-    _project = tomllib.load(f)["project"]
-
 # -- Project -------------------------------------------------------------------------------------
 
 project = "Backpropagation Through Time, Derived"
 author = "The bptt_book authors"
 copyright = "2025, the bptt_book authors"
-release = _project["version"]
+# The version is written once, as __version__ in bptt_book/__init__.py.
+release = importlib.import_module("bptt_book").__version__
 version = ".".join(release.split(".")[:2])
 
 # -- General -------------------------------------------------------------------------------------

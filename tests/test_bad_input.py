@@ -7,6 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bptt_book as bb
+from bptt_book.tasks import Recall
+from bptt_book.training import train
 
 D, H = 7, 3
 P = bb.init_params(D, H, seed=0)
@@ -32,6 +34,27 @@ CATALOGUE = {
     "float tokens": (lambda: bb.bptt(P, [1.0, 2.0], [1, 2]), TypeError, ["x", "integer"]),
     "boolean tokens": (lambda: bb.forward(P, [True, False]), TypeError, ["x", "integer"]),
     "string tokens": (lambda: bb.forward(P, ["the", "cat"]), TypeError, ["x", "integer"]),
+    # NumPy turns [True, 2] into the integers [1, 2]: a boolean among ids is refused anyway.
+    "boolean among token ids": (lambda: bb.forward(P, [True, 2]), TypeError,
+                                ["x", "integer", "boolean"]),
+    "boolean among labels": (lambda: bb.bptt(P, [1, 2], [True, 2]), TypeError,
+                             ["y", "integer", "boolean"]),
+    "boolean in a batch": (lambda: bb.loss(P, [[1, 2], [np.True_, 3]], [[1, 2], [3, 4]]),
+                           TypeError, ["x", "boolean"]),
+    "boolean in a tuple": (lambda: bb.gradient_check(P, (1, 2), (2, False)), TypeError,
+                           ["y", "boolean"]),
+    "boolean to the Jacobian": (lambda: bb.jacobian_norms(P, [3, True, 1]), TypeError,
+                                ["x", "boolean"]),
+    "boolean to the contributions": (lambda: bb.gradient_contributions(P, [False, 1], [1, 2]),
+                                     TypeError, ["x", "boolean"]),
+    "boolean to train": (lambda: train(P, [[1, True]], [[1, 2]], epochs=1, learning_rate=0.1),
+                         TypeError, ["x", "boolean"]),
+    "boolean label to train": (lambda: train(P, [[1, 2]], [[1, True]], epochs=1,
+                                             learning_rate=0.1), TypeError, ["y", "boolean"]),
+    "boolean to the GRU": (lambda: bb.forward(bb.init_params(D, H, cell="gru", seed=0),
+                                              [True, 2]), TypeError, ["x", "boolean"]),
+    "boolean to a task's show": (lambda: Recall(3).show([1, True, 5, 10]), TypeError,
+                                 ["x", "boolean"]),
     "float labels": (lambda: bb.bptt(P, X, [1.5, 2, 3]), TypeError, ["y", "integer"]),
     "None as tokens": (lambda: bb.forward(P, None), TypeError, ["x"]),
     "ragged batch": (lambda: bb.forward(P, [[1, 2], [3]]), ValueError, ["x"]),

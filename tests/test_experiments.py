@@ -83,26 +83,26 @@ def test_sizes_override_the_full_settings():
     with pytest.raises(TypeError, match="values"):
         experiments.run("recall_length", values=[1])
     with pytest.raises(TypeError, match="cache"):
-        experiments.run("gru_jacobian", size="quick", cache=123)
+        experiments.run("gated_jacobian", size="quick", cache=123)
     with pytest.raises(ValueError, match="size must be"):
         experiments.settings("remedies", "huge")
 
 
 def test_the_cache_is_keyed_on_the_settings(tmp_path, monkeypatch):
-    first = experiments.run("gru_jacobian", size="quick", cache=tmp_path)
-    (path,) = tmp_path.glob("gru_jacobian-quick-*.json")
-    assert path == experiments.cache_path("gru_jacobian", "quick", folder=tmp_path)
+    first = experiments.run("gated_jacobian", size="quick", cache=tmp_path)
+    (path,) = tmp_path.glob("gated_jacobian-quick-*.json")
+    assert path == experiments.cache_path("gated_jacobian", "quick", folder=tmp_path)
 
     def refuse(*args):
         raise AssertionError("ran although the result was cached")
 
-    monkeypatch.setitem(experiments.EXPERIMENTS["gru_jacobian"], "run", refuse)
-    assert experiments.run("gru_jacobian", size="quick", cache=tmp_path) == first
-    changed = {**experiments.settings("gru_jacobian", "quick"), "seed": 1}
-    assert experiments.cache_key("gru_jacobian", changed) != experiments.cache_key(
-        "gru_jacobian", experiments.settings("gru_jacobian", "quick"))
+    monkeypatch.setitem(experiments.EXPERIMENTS["gated_jacobian"], "run", refuse)
+    assert experiments.run("gated_jacobian", size="quick", cache=tmp_path) == first
+    changed = {**experiments.settings("gated_jacobian", "quick"), "seed": 1}
+    assert experiments.cache_key("gated_jacobian", changed) != experiments.cache_key(
+        "gated_jacobian", experiments.settings("gated_jacobian", "quick"))
     with pytest.raises(AssertionError, match="ran although"):
-        experiments.run("gru_jacobian", values=changed, cache=tmp_path)
+        experiments.run("gated_jacobian", values=changed, cache=tmp_path)
     monkeypatch.setenv("BPTT_BOOK_CACHE", str(tmp_path / "elsewhere"))
     assert experiments.cache_dir() == tmp_path / "elsewhere"
 

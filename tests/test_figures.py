@@ -73,7 +73,7 @@ def test_drawing_without_matplotlib_says_how_to_install_it():
             "    try:\n"
             "        draw()\n"
             "    except ModuleNotFoundError as e:\n"
-            "        print(e.name, 'bptt_book[figures]' in str(e))\n")
+            "        print(e.name, 'bptt_book[plot]' in str(e))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["matplotlib", "True"] * 3

@@ -43,6 +43,7 @@ is derived from this description alone.  The built-in cells are in
 import functools
 import keyword
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -105,9 +106,9 @@ class Cell:
     """
 
     name: str
-    states: tuple
-    blocks: tuple
-    equations: tuple
+    states: Sequence[str]
+    blocks: Sequence[str]
+    equations: Sequence[str]
     biases: bool = True
     title: str = ""
 

@@ -29,7 +29,7 @@ def subplots(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
             raise
         raise ModuleNotFoundError(
             "the figures are drawn with matplotlib, which is not installed; install it with "
-            "pip install 'bptt_book[figures]' (or pip install matplotlib)",
+            "pip install 'bptt_book[plot]' (or pip install matplotlib)",
             name="matplotlib") from None
     return plt.subplots(*args, **kwargs)
 

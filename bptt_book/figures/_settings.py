@@ -43,4 +43,4 @@ def orthogonal_setting(settings: dict[str, Any], words: int) -> Orthogonal:
     p = bb.init_params(m["word_dim"], m["hidden_dim"], seed=m["seed"])
     rng = np.random.default_rng(settings["seed"])
     sentence = rng.integers(0, m["word_dim"], size=words)
-    return Orthogonal(p, sentence, orthogonal(m["hidden_dim"], rng, uniform=False))
+    return Orthogonal(bb.Params(*p), sentence, orthogonal(m["hidden_dim"], rng, uniform=False))

@@ -9,7 +9,7 @@ outputs, so the backward pass multiplies by the transposes ``V^T`` and ``W^T``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._draw import BACKWARD, INPUT, LOSS, NEUTRAL, OUTPUT, STATE, arrow, box, canvas
 
@@ -97,7 +97,7 @@ def operator_graph() -> matplotlib.figure.Figure:
     top, low, h, w = 2.4, 0.3, 0.6, 0.95
     bw, bh = 1.9, 0.9  # the backward boxes
     pink = "#fadbd8"
-    red = dict(style="--", color=BACKWARD)
+    red: dict[str, Any] = dict(style="--", color=BACKWARD)
     where = {"s_prev": 0.0, "plus": 2.0, "z": 3.7, "s": 7.0, "o": 10.3, "yhat": 12.4,
              "E": 14.6}
     box(ax, where["s_prev"], top, "$s_{t-1}$", STATE, w=w, h=h, fontsize=13)
@@ -161,7 +161,7 @@ def backward_step() -> matplotlib.figure.Figure:
     passes to the step before (as ``W^T delta_t``) and to the gradients of W and U."""
     fig, ax = canvas(8.0, 3.8, (-0.6, 10.4), (-1.9, 3.0))
     from matplotlib.patches import Circle, FancyBboxPatch
-    red = dict(style="--", color=BACKWARD)
+    red: dict[str, Any] = dict(style="--", color=BACKWARD)
     ax.add_patch(FancyBboxPatch((0.95, -0.15), 5.25, 3.25, boxstyle="round,pad=0.05",
                                 fc="0.97", ec="0.7", ls=":", zorder=0))
     ax.text(1.05, 2.95, "cell $t$", fontsize=9, color="0.4", va="top")

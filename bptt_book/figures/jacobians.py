@@ -276,6 +276,7 @@ def jacobian_heatmap(data: JacobianHeatmap | None = None) -> matplotlib.figure.F
         ax.set_title(label, fontsize=10)
         ax.grid(False)
     axes[0, 0].set_ylabel("output step $t$")
+    assert image is not None  # every panel drew one
     bar = fig.colorbar(image, ax=axes[0], shrink=0.9)
     bar.set_label(r"$\|\partial s_t / \partial s_k\|_2$")
     return fig

@@ -181,6 +181,7 @@ def truncation_windows(data: TruncationWindows | None = None) -> matplotlib.figu
                      fontsize=8)
         ax.set_xlabel("step $k$")
     axes[0].set_ylabel("output $t$")
+    assert image is not None  # every panel drew one
     bar = fig.colorbar(image, ax=axes, shrink=0.7, pad=0.01)
     ticks = [2.0**i for i in range(8) if 2.0**i <= max(top, 2.0)]
     bar.set_ticks(ticks, labels=[f"{tick:g}" for tick in ticks])

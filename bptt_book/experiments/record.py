@@ -1,0 +1,73 @@
+"""What an experiment is (:class:`Experiment`) and what running it gives (:class:`Result`)."""
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an experiment produced: its settings, its numbers, and how long it took."""
+
+    name: str
+    size: str
+    settings: dict
+    data: dict
+    seconds: float
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Result":
+        return cls(**json.loads(text))
+
+
+@dataclass(eq=False, repr=False)
+class Experiment(Mapping):
+    """One experiment of chapter 7: everything about it in one record.
+
+    ``schema``: its keys in ``bptt_book/conf/experiments.toml`` (``{key: (rule, required)}``,
+    see :mod:`bptt_book.config`); ``run(values, report, verbose)``: computes the result's data
+    from the settings, calling ``report(line)`` once per finished unit;
+    ``units``: how many units of work (``unit``: "training runs", ...) the settings ask for,
+    one ``report`` each; ``table`` and ``plot``: show a :class:`Result`.  The cache key
+    hashes the code of the module that ``run`` comes from and everything it imports.
+
+    A record also reads as the dict it used to be: ``EXPERIMENTS[name]["about"]``.
+    """
+
+    name: str
+    about: str
+    schema: Mapping[str, tuple[Callable, bool]]
+    run: Callable[[dict, Callable[[str], None], bool], dict]
+    units: Callable[[dict], int]
+    unit: str
+    table: Callable[[Result], str]
+    plot: Callable[..., Any]
+    source: str = field(init=False)
+
+    def __post_init__(self):
+        self.source = self.run.__module__
+
+    def __repr__(self) -> str:
+        return f"<experiment {self.name}: {self.about}>"
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _FIELDS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self[key]  # only the record's own fields
+        setattr(self, key, value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_FIELDS)
+
+
+_FIELDS = tuple(f.name for f in fields(Experiment))
