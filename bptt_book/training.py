@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks
+from . import _checks, schemes
 from .cells import CellParams
 from .generated import layers
 from .gradients import gradients_of
@@ -227,7 +227,7 @@ def _mean_loss(prepared):
 
 
 def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
-          activation=None, clip=None, omega_weight=0.0, halve=True, seed=0,
+          scheme="window", activation=None, clip=None, omega_weight=0.0, halve=True, seed=0,
           evaluate=None, until=None, progress=None, verbose=False):
     """Train ``params`` (any cell's) on the sequences ``x``, ``y`` (N, T) by SGD; return a
     :class:`History`.
@@ -235,7 +235,8 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
     Each epoch visits the N sequences once, in an order drawn from ``default_rng(seed)``,
     ``batch_size`` at a time.  A step is ``theta -= learning_rate * g`` with ``g`` the
     gradient of the mean loss per sequence of the mini-batch (:func:`bptt_book.bptt`, with
-    ``truncate`` and ``activation``), plus ``omega_weight`` times the gradient of
+    ``truncate``, ``scheme`` and ``activation``; the randomized scheme draws its cuts from
+    ``default_rng([seed, 1])``, a stream of its own), plus ``omega_weight`` times the gradient of
     :func:`omega` per sequence (plain RNN only), and then clipped to a global norm of
     ``clip`` if given.
 
@@ -259,6 +260,8 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
     data = prepare(p, x, y, activation)
     _checks.finite_params(p)
     truncate = _checks.truncate(truncate)
+    cuts = np.random.default_rng([_checks.seed(seed), 1]) if scheme == "random" else None
+    scheme, truncate, cuts = schemes.check(scheme, truncate, cuts)
     omega_weight = _checks.non_negative_number(omega_weight, "omega_weight")
     if omega_weight and cell.NAME != "rnn":
         raise ValueError(f"omega_weight applies to the plain RNN; got {cell.PARAMS.__name__}")
@@ -284,7 +287,7 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
             rows = order[start : start + batch_size]
             batch = Prepared(cell, p, data.x[rows], data.y[rows], False, data.act)
             try:
-                g = gradients_of(batch, truncate)
+                g = gradients_of(batch, truncate, scheme=scheme, rng=cuts)
                 g = cell.PARAMS(*(a / len(rows) for a in g))
                 if omega_weight:
                     _, dW = _omega(batch)

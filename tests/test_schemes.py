@@ -317,3 +317,26 @@ def test_the_schemes_are_the_figures_schemes_and_inputs_stay_untouched():
         bb.bptt(p, x, y, **kwargs)
     assert all(np.array_equal(a, b) for a, b in zip(copies[0], p, strict=True))
     assert np.array_equal(copies[1], x) and np.array_equal(copies[2], y)
+
+
+# ------------------------------------------------------------------------------ training
+
+
+def test_training_takes_a_scheme():
+    from bptt_book.tasks import Recall
+    from bptt_book.training import train
+
+    task = Recall(length=3)
+    data = task.sample(64, seed=0)
+    p = bb.init_params(task.word_dim, 8, seed=0)
+    settings = dict(epochs=2, learning_rate=0.1, batch_size=16, seed=3)
+    exact = train(p, data.x, data.y, **settings)
+    whole = train(p, data.x, data.y, truncate=4, scheme="chunk", **settings)  # K = T
+    np.testing.assert_allclose(whole.loss, exact.loss, rtol=1e-12)
+    first = train(p, data.x, data.y, truncate=2, scheme="random", **settings)
+    again = train(p, data.x, data.y, truncate=2, scheme="random", **settings)
+    assert first.loss == again.loss and first.loss != exact.loss
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        train(p, data.x, data.y, truncate=2, scheme="chunks", **settings)
+    with pytest.raises(ValueError, match="needs truncate=K"):
+        train(p, data.x, data.y, scheme="theano", **settings)

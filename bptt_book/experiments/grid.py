@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from .. import config
+from ..schemes import SCHEMES
 from ..tasks import TASKS, Recall, accuracy
 from ..training import INITS, initial_params, train
 from .record import Result
@@ -30,6 +31,7 @@ METHOD_DEFAULTS = {
     "clip": None,
     "omega_weight": 0.0,
     "class_inputs": "random",
+    "scheme": "window",
 }
 
 _METHOD = {
@@ -42,6 +44,7 @@ _METHOD = {
     "omega_weight": (config.non_negative, False),
     "learning_rate": (config.positive, False),
     "class_inputs": (config.one_of(CLASS_INPUTS), False),
+    "scheme": (config.one_of(SCHEMES), False),
 }
 _ONE_METHOD = config.table_of(_METHOD, "method settings")
 
@@ -112,7 +115,8 @@ def fit(values, method, length, truncate, run, *, verbose=False):
         history = train(
             p, data.x, data.y, epochs=values["epochs"],
             learning_rate=m.get("learning_rate", values["learning_rate"]),
-            batch_size=values["batch_size"], truncate=truncate, activation=m["activation"],
+            batch_size=values["batch_size"], truncate=truncate, scheme=m["scheme"],
+            activation=m["activation"],
             clip=m["clip"], omega_weight=m["omega_weight"], seed=_seed(seed, 3, run),
             evaluate=lambda q: accuracy(q, test, activation=m["activation"]),
             until=values["success"], verbose=verbose,
