@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 DETERMINISTIC = ("window", "chunk", "theano")
 
 
-def relative_error(g: Sequence[np.ndarray], exact: Sequence[np.ndarray]) -> float:
-    """``||g - exact|| / ||exact||`` over all parameters at once."""
+def relative_error(g: Any, exact: Any) -> float:
+    """``||g - exact|| / ||exact||`` over all parameters at once (tuples of arrays)."""
     num = sum(float(np.sum((a - b) ** 2)) for a, b in zip(g, exact, strict=True))
     den = sum(float(np.sum(b**2)) for b in exact)
     return float(np.sqrt(num / den))
@@ -56,7 +56,7 @@ def scheme_bias_data(*, model: str = "gradient_check", length: int = 40,
     error of the mean of ``draws`` draws (the cuts from ``default_rng(seed)``)."""
     setting = orthogonal_setting({"model": model, "seed": seed}, length + 1)
     x, y = setting.words[:-1], setting.words[1:]
-    Ks = np.asarray(Ks)
+    lengths = np.asarray(Ks)
     error, spread, mean_error = {}, {}, {}
     rng = np.random.default_rng(seed)
     for scale in scales:
@@ -65,16 +65,17 @@ def scheme_bias_data(*, model: str = "gradient_check", length: int = 40,
         for scheme in DETERMINISTIC:
             error[scale, scheme] = np.array([
                 relative_error(bb.bptt(p, x, y, truncate=int(K), scheme=scheme), exact)
-                for K in Ks])
+                for K in lengths])
         rms, of_mean = [], []
-        for K in Ks:
+        for K in lengths:
             samples = [bb.bptt(p, x, y, truncate=max(int(K), 2), scheme="random", rng=rng)
                        for _ in range(draws)]
             rms.append(np.sqrt(np.mean([relative_error(g, exact) ** 2 for g in samples])))
-            mean = [np.mean([g[i] for g in samples], axis=0) for i in range(len(exact))]
+            mean = [np.mean([tuple(g)[i] for g in samples], axis=0)
+                    for i in range(len(tuple(exact)))]
             of_mean.append(relative_error(mean, exact))
         spread[scale], mean_error[scale] = np.array(rms), np.array(of_mean)
-    return SchemeBias(Ks, list(scales), error, spread, mean_error, draws, length)
+    return SchemeBias(lengths, list(scales), error, spread, mean_error, draws, length)
 
 
 _STYLE = {"window": ("o-", "C0"), "chunk": ("s-", "C1"), "theano": ("^-", "C2")}

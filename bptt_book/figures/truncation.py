@@ -153,8 +153,8 @@ def truncation_windows_data(T: int = 12, K: int = 4, *, seed: int = 0) -> Trunca
 
 
 def truncation_windows(data: TruncationWindows | None = None) -> matplotlib.figure.Figure:
-    """Meant for chapter 2, "Truncated backpropagation through time" (after the remark that
-    Theano truncates differently): for T steps and window K, a grid per scheme of which
+    """Chapter 7, "Four ways to cut the gradient short" (``fig-truncation-windows``): for T
+    steps and window K, a grid per scheme of which
     (output t, step k) pairs contribute to the gradient of W and U; the exact gradient keeps
     the whole lower triangle.  The randomized scheme shows one draw, shaded by its weight."""
     d = truncation_windows_data() if data is None else data
