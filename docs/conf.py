@@ -2,23 +2,16 @@
 
 The book is built from the MyST Markdown pages in this directory. Every ``>>>`` example sits in a
 ``{doctest}`` fence, so ``sphinx-build -b doctest`` and ``pytest --doctest-glob='*.md'`` both run
-it. Equations are typeset by a copy of MathJax 3 that ships with the Python package
-``django-static-mathjax``; the built HTML never fetches anything from the network.
+it. This file holds configuration only; the book's own Sphinx extensions are modules in
+``docs/_ext/`` (one per concern), named in ``extensions`` below.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
-import shutil
 import sys
 from pathlib import Path
-
-from docutils import nodes
-from sphinx import addnodes
-from sphinx.errors import ConfigError
-from sphinx.transforms import SphinxTransform
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -26,8 +19,7 @@ ROOT = DOCS.parent
 # Let autodoc import the checkout even when the package is not installed.
 sys.path.insert(0, str(ROOT))
 # The book's own Sphinx extensions, one module each.
-if str(DOCS / "_ext") not in sys.path:
-    sys.path.insert(0, str(DOCS / "_ext"))
+sys.path.insert(0, str(DOCS / "_ext"))
 
 # -- Project -------------------------------------------------------------------------------------
 
@@ -48,13 +40,35 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx_proof",
     "sphinx_copybutton",
+    "sphinxcontrib.bibtex",
+    "sphinx_exercise",
+    "sphinx_togglebutton",
     "matplotlib.sphinxext.plot_directive",
+    # docs/_ext/
+    "bibliography_style",
+    "offline_mathjax",
+    "epub_mathml",
+    "epub_toc",
+    "reexport",
+    "plot_figures",
+    "derived",
+    "scroll_cue",
+    "notebooks",
+    "exercise_labels",
     "explorer",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "conftest.py", "Thumbs.db", ".DS_Store", "**/.ipynb_checkpoints"]
+exclude_patterns = [
+    "_build",
+    "_ext",
+    "_vendor",
+    "conftest.py",
+    "Thumbs.db",
+    ".DS_Store",
+    "**/.ipynb_checkpoints",
+]
 templates_path: list[str] = []
 
 # Number figures and equations; with a ``:numbered:`` toctree they count per chapter (3.1, 3.2 …).
@@ -80,6 +94,9 @@ myst_dmath_double_inline = True
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
+# Show defaults as written in the source (``path=GENERATED``), not their value on the machine
+# that built the book (an absolute path).
+autodoc_preserve_defaults = True
 autodoc_default_options = {"show-inheritance": False}
 python_use_unqualified_type_names = True
 
@@ -119,6 +136,24 @@ if os.environ.get("BPTT_BOOK_INTERSPHINX"):
         "matplotlib": ("https://matplotlib.org/stable", None),
     }
 
+# -- References (sphinxcontrib-bibtex; styles in docs/_ext/bibliography_style.py) -----------------
+
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "annotated"
+bibtex_reference_style = "author_year_round"
+
+# -- Exercises (sphinx-exercise; solutions fold with sphinx-togglebutton) ------------------------
+
+# The student edition (``tox -e student``, ``-t student``) leaves the solutions out.
+student_edition = tags.has("student")  # noqa: F821 - Sphinx provides ``tags``
+hide_solutions = student_edition
+
+# -- Notebooks (docs/_ext/notebooks.py) ------------------------------------------------------------
+
+# An HTML build writes a notebook per chapter here (relative to this directory) and links it; the
+# student edition's notebooks have no solutions, and a folder of their own.
+notebooks_outdir = "_build/student-notebooks" if student_edition else "_build/notebooks"
+
 # -- Copy button ---------------------------------------------------------------------------------
 
 # Copy only the input lines of a ``>>>`` session, without the prompts.
@@ -132,7 +167,8 @@ copybutton_remove_prompts = True
 plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_include_source = False
-plot_formats = [("png", 110)]
+# PNG for the HTML and EPUB editions, vector PDF for the LaTeX one (its builder takes the PDF).
+plot_formats = [("png", 110), ("pdf", 110)]
 plot_pre_code = "import numpy as np\nimport matplotlib.pyplot as plt\n"
 plot_rcparams = {
     "figure.figsize": (7.0, 3.2),
@@ -151,7 +187,11 @@ proof_minimal_theme = False
 
 html_theme = "sphinx_book_theme"
 html_title = project
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# Wide equations and listings scroll in their own box with a shadow at the hidden edge, and
+# figure captions read as text (docs/_static/).
+# (The script is added by docs/_ext/scroll_cue.py, for the HTML edition only.)
+html_css_files = ["bptt-book.css"]
 html_last_updated_fmt = None
 html_show_sourcelink = True
 html_theme_options = {
@@ -166,45 +206,12 @@ html_theme_options = {
 # (tests/browser checks the console); "auto" is what it falls back to anyway.
 html_context = {"default_mode": "auto"}
 
-# -- Offline MathJax -----------------------------------------------------------------------------
+# -- Offline MathJax (docs/_ext/offline_mathjax.py) ------------------------------------------------
 
-# MathJax 3 from the installed ``mathjax`` package (``pip install django-static-mathjax``) is
-# copied to ``_static/mathjax/`` of the HTML output. Sphinx resolves a relative
-# ``mathjax_path`` against ``_static``.
-_MATHJAX_CANDIDATES = ("tex-svg-full.js", "tex-svg.js")
-_MATHJAX_SUBDIR = "mathjax"
-
-
-def _mathjax_source() -> Path:
-    """Return the bundled MathJax 3 combined component, or fail with how to install it."""
-    try:
-        spec = importlib.util.find_spec("mathjax")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            es5 = Path(location) / "static" / "mathjax" / "es5"
-            for name in _MATHJAX_CANDIDATES:
-                if (es5 / name).is_file():
-                    return es5 / name
-    raise ConfigError(
-        "The book typesets equations with a local copy of MathJax 3 and never loads it from a "
-        "CDN, but no MathJax was found (looked for mathjax/static/mathjax/es5/"
-        f"{' or '.join(_MATHJAX_CANDIDATES)} in an importable 'mathjax' package). "
-        "Install it with:  pip install django-static-mathjax   "
-        "(or: pip install -e '.[docs]')."
-    )
-
-
-def _mathjax_name() -> str:
-    """File name of the MathJax component to use (without failing when none is installed)."""
-    try:
-        return _mathjax_source().name
-    except ConfigError:
-        return _MATHJAX_CANDIDATES[0]
-
-
-mathjax_path = f"{_MATHJAX_SUBDIR}/{_mathjax_name()}"
+# MathJax 3.2.2 as vendored in docs/_vendor/mathjax/ (its README says where it comes from). A
+# relative path: Sphinx resolves it against ``_static``, where the extension copies the file.
+offline_mathjax_dir = "_vendor/mathjax"
+mathjax_path = "mathjax/tex-svg-full.js"
 mathjax3_config = {
     "tex": {
         "tags": "none",  # Sphinx numbers the equations itself (math_numfig).
@@ -214,40 +221,12 @@ mathjax3_config = {
     "startup": {"typeset": True},
 }
 
-
-def _is_html(app) -> bool:
-    return getattr(app.builder, "format", None) == "html"
-
-
-def _check_mathjax(app) -> None:
-    """Fail an HTML build early if MathJax is not installed."""
-    if _is_html(app):
-        _mathjax_source()
-
-
-def _copy_mathjax(app, exception) -> None:
-    """Put the MathJax component where ``mathjax_path`` points, in the HTML output."""
-    if exception is not None or not _is_html(app):
-        return
-    target = Path(app.outdir) / "_static" / _MATHJAX_SUBDIR
-    target.mkdir(parents=True, exist_ok=True)
-    source = _mathjax_source()
-    shutil.copyfile(source, target / source.name)
-
-
 # -- EPUB ----------------------------------------------------------------------------------------
 
 # ``sphinx-build -b epub docs docs/_build/epub`` (run by ``tox -e docs``) writes the book as one
 # file, docs/_build/epub/bptt-book.epub, with the same chapters, equations and figures as the HTML.
-# E-readers do not run MathJax, so the EPUB carries its equations as MathML (EPUB 3 readers display
-# it natively): a math renderer used by the EPUB builder only converts each equation's TeX with
-# the pure-Python ``latex2mathml``. The HTML keeps MathJax.
-import re  # noqa: E402
-from html import escape as _escape  # noqa: E402
-from urllib.parse import quote  # noqa: E402
-
-from sphinx.util import logging as sphinx_logging  # noqa: E402
-from sphinx.util.math import get_node_equation_number  # noqa: E402
+# E-readers do not run MathJax, so the EPUB carries its equations as MathML
+# (docs/_ext/epub_mathml.py).
 
 epub_title = project
 epub_author = author
@@ -265,244 +244,53 @@ epub_basename = "bptt-book"
 epub_theme = "epub"
 epub_show_urls = "no"
 epub_use_index = False
-epub_exclude_files = ["search.html"]
-# With a second math renderer registered Sphinx no longer picks one by itself: name them.
+epub_exclude_files = ["search.html", "_static/scroll-cue.js"]
+# With a second math renderer registered (docs/_ext/epub_mathml.py) Sphinx no longer picks one
+# by itself: name them.
 html_math_renderer = "mathjax"
 epub_math_renderer = "mathml"
 
-_MATHML_ENVIRONMENTS = re.compile(
-    r"\\(begin|end)\{(equation|align|aligned|gather|gathered|multline|flalign)\*?\}"
-)
-_MATHML_DROP = re.compile(r"\\(label\{[^}]*\}|nonumber\b|notag\b)")
+# -- PDF (LaTeX builder + latexmk; ``tox -e pdf`` runs tests/pdf/build_pdf.py) ---------------------
 
-
-def _tex_for_mathml(tex: str) -> str:
-    """Rewrite display TeX into the subset ``latex2mathml`` turns into tables: every multi-line
-    environment (and MathJax's implicit one for ``\\``-separated lines) becomes ``split``."""
-    tex = _MATHML_DROP.sub("", tex)
-    lines = [part.strip() for part in tex.split("\n\n") if part.strip()]
-    tex = r" \\ ".join(lines)
-
-    def env(match: re.Match) -> str:
-        if match.group(2) == "equation":
-            return ""
-        return rf"\{match.group(1)}{{split}}"
-
-    tex = _MATHML_ENVIRONMENTS.sub(env, tex)
-    if r"\\" in tex and r"\begin{split}" not in tex:
-        tex = rf"\begin{{split}}{tex}\end{{split}}"
-    return tex
-
-
-def _mathml(translator, node, display: str) -> str:
-    """MathML for ``node``'s TeX, or the TeX itself (with a warning) if it cannot be converted."""
-    import xml.etree.ElementTree as ElementTree
-
-    from latex2mathml.converter import convert
-
-    tex = node.astext()
-    try:
-        source = _tex_for_mathml(tex) if display == "block" else tex
-        markup = convert(source, display=display)
-        markup = markup.replace('"negativethinmathspace"', '"-0.1667em"')
-        ElementTree.fromstring(markup)  # the XHTML of an EPUB must stay well-formed
-    except Exception as exc:  # noqa: BLE001 - any failure falls back to the TeX source
-        logger = sphinx_logging.getLogger(__name__)
-        logger.warning(
-            "EPUB: cannot write this equation as MathML (%s), it is shown as TeX: %s",
-            exc,
-            tex,
-            location=node,
-            type="epub",
-            subtype="mathml",
-        )
-        return f'<code class="math-tex">{translator.encode(tex)}</code>'
-    return markup
-
-
-def _mathml_inline(self, node) -> None:
-    self.body.append(self.starttag(node, "span", "", CLASS="math"))
-    self.body.append(_mathml(self, node, "inline") + "</span>")
-    raise nodes.SkipNode
-
-
-def _mathml_block(self, node) -> None:
-    self.body.append(self.starttag(node, "div", CLASS="math"))
-    if node["number"]:
-        number = get_node_equation_number(self, node)
-        self.body.append(f'<span class="eqno">({number})</span>')
-    self.body.append(_mathml(self, node, "block") + "</div>\n")
-    raise nodes.SkipNode
-
-
-def _epub_content(app) -> None:
-    """Two fixes to the EPUB's content.opf, made before the book is zipped.
-
-    * Plain ``sphinx-build -b epub docs OUT`` keeps its doctrees in ``OUT/.doctrees``, and the EPUB
-      builder would list (and warn about) every file it finds there: leave them out, and leave out
-      the plot directive's working copies in ``OUT/plot_directive`` (pages use ``_images/``).
-    * EPUB 3 wants ``properties="mathml"`` on each page that holds MathML; Sphinx's template has
-      no slot for it, so add it to the written file.
-    """
-    builder = app.builder
-    if builder.name != "epub":
-        return
-    if importlib.util.find_spec("latex2mathml") is None:
-        raise ConfigError(
-            "The EPUB edition writes its equations as MathML with the package 'latex2mathml', "
-            "which is not installed. Install it with:  pip install latex2mathml"
-        )
-    build_content = builder.build_content
-
-    def build_content_with_mathml() -> None:
-        outdir, doctrees = Path(builder.outdir), Path(builder.doctreedir)
-        unused = [path for path in (outdir / "plot_directive").rglob("*") if path.is_file()]
-        if doctrees.is_relative_to(outdir):
-            unused += [path for path in doctrees.rglob("*") if path.is_file()]
-        app.config.epub_exclude_files = list(app.config.epub_exclude_files) + [
-            path.relative_to(outdir).as_posix() for path in unused
+latex_engine = "pdflatex"
+# (The author's name is LaTeX there: its underscore escaped.)
+latex_documents = [(root_doc, "bptt-book.tex", project, author.replace("_", r"\_"), "manual")]
+# The book class, for \frontmatter, \mainmatter and \backmatter (set in index.md): the preface
+# and the reference pages are not numbered, chapter 1 is the first chapter.
+latex_docclass = {"manual": "book"}
+latex_show_urls = "no"
+# No index pages: a PDF reader searches the text, and the general index would print the glossary's
+# math as TeX source.
+latex_domain_indices = False
+latex_show_pagerefs = False
+# pdflatex knows the Latin letters and punctuation of UTF-8 text; the symbols that the pages'
+# text and code outputs use besides are declared here, as math.
+_LATEX_SYMBOLS = {
+    "√": r"\surd", "−": "-", "′": "'", "θ": r"\theta", "γ": r"\gamma", "σ": r"\sigma",
+    "δ": r"\delta", "η": r"\eta", "α": r"\alpha", "β": r"\beta", "λ": r"\lambda",
+    "ε": r"\varepsilon", "Ω": r"\Omega", "Δ": r"\Delta", "∂": r"\partial", "∑": r"\sum",
+    "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "→": r"\to", "←": r"\leftarrow",
+    "∞": r"\infty", "‖": r"\Vert", "⊙": r"\odot", "ₜ": "_t", "ₖ": "_k", "₀": "_0", "₁": "_1",
+    "₂": "_2", "₃": "_3", "₋": "_-",
+}
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    "classoptions": ",openany,oneside",
+    "makeindex": "",
+    "printindex": "",
+    "figure_align": "htbp",
+    "preamble": "\n".join(
+        [
+            rf"\DeclareUnicodeCharacter{{{ord(char):04X}}}{{\ensuremath{{{tex}}}}}"
+            for char, tex in _LATEX_SYMBOLS.items()
         ]
-        build_content()
-        opf = Path(builder.outdir) / "content.opf"
-        text = opf.read_text(encoding="utf-8")
-        for page in builder.files:
-            if page.endswith(builder.out_suffix) and "<math " in (
-                Path(builder.outdir) / page
-            ).read_text(encoding="utf-8"):
-                href = _escape(quote(page))
-                text = text.replace(
-                    f'href="{href}" media-type="application/xhtml+xml" />',
-                    f'href="{href}" media-type="application/xhtml+xml" properties="mathml" />',
-                )
-        opf.write_text(text, encoding="utf-8")
+        # Sphinx names the table of contents after the first toctree's caption ("Front matter").
+        + [r"\addto\captionsenglish{\renewcommand{\contentsname}{Contents}}"]
+    ),
+}
 
-    builder.build_content = build_content_with_mathml
+# -- Re-exported names (docs/_ext/reexport.py) ----------------------------------------------------
 
-
-def _setup_epub(app) -> None:
-    app.add_config_value("epub_math_renderer", None, "env", types=frozenset({str}))
-    app.add_html_math_renderer(
-        "mathml", inline_renderers=(_mathml_inline, None), block_renderers=(_mathml_block, None)
-    )
-    app.connect("builder-inited", _epub_content)
-
-
-# -- Re-exported names -----------------------------------------------------------------------------
-
-# autodoc documents ``bptt_book.loss`` under its defining module, ``bptt_book.model.loss``. Let the
-# pages and the docstrings write the short public name anyway: a reference to ``bptt_book.X`` that
-# has no target is retried with the name of the module that defines ``X``.
-_PACKAGE = "bptt_book"
-
-
-def _canonical_name(target: str) -> str | None:
-    parts = target.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        try:
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        module = getattr(obj, "__module__", None)
-        qualname = getattr(obj, "__qualname__", None)
-        if module and qualname and module.startswith(_PACKAGE):
-            return f"{module}.{qualname}"
-        return None
-    return None
-
-
-def _resolve_reexport(app, env, node, contnode):
-    target = node.get("reftarget", "")
-    if node.get("refdomain") != "py" or not target.startswith(f"{_PACKAGE}."):
-        return None
-    canonical = _canonical_name(target)
-    if canonical is None or canonical == target:
-        return None
-    retry = node.deepcopy()
-    retry["reftarget"] = canonical
-    return env.get_domain("py").resolve_xref(
-        env, node["refdoc"], app.builder, node["reftype"], canonical, retry, contnode
-    )
-
-
-# -- Figures drawn by ``.. plot::`` --------------------------------------------------------------
-
-# The plot directive writes each figure twice, once under ``only:: html`` and once under
-# ``only:: not html``. Sphinx numbers both copies, so the second plot of a chapter would be
-# "Figure 5.3". It also has no ``:name:`` option; a ``.. _fig-label:`` written on the line before
-# it lands on the ``only`` node, not on the figure, and ``{numref}`` cannot find it. This
-# transform keeps the copy meant for the current builder and moves such a label onto its figure.
-_BUILDER_FORMAT: dict[str, str] = {}
-
-
-def _is_plot(node) -> bool:
-    return isinstance(node, addnodes.only) and any(
-        "plot-directive" in image["classes"] for image in node.findall(nodes.image)
-    )
-
-
-class _OnePlotFigure(SphinxTransform):
-    default_priority = 300  # after docutils propagates targets, before Sphinx collects labels
-
-    def apply(self, **kwargs) -> None:
-        html = _BUILDER_FORMAT.get("format") == "html"
-        for first in list(self.document.findall(addnodes.only)):
-            if first.parent is None or first["expr"] != "html" or not _is_plot(first):
-                continue
-            second = first.parent[first.parent.index(first) + 1 :][:1]
-            if not (second and _is_plot(second[0]) and second[0]["expr"] == "not html"):
-                continue
-            keep, drop = (first, second[0]) if html else (second[0], first)
-            ids, names = first["ids"] + second[0]["ids"], first["names"] + second[0]["names"]
-            drop.parent.remove(drop)
-            figure = next(keep.findall(nodes.figure), None)
-            if figure is None:
-                continue
-            for node in (first, second[0]):
-                node["ids"], node["names"] = [], []
-            figure["ids"] = ids + figure["ids"]
-            figure["names"] = names + figure["names"]
-            for node_id in ids:
-                self.document.ids[node_id] = figure
-
-
-def _remember_builder(app) -> None:
-    _BUILDER_FORMAT["format"] = getattr(app.builder, "format", "")
-
-
-# -- Equations typeset from the derivation ---------------------------------------------------------
-
-from docutils.statemachine import StringList  # noqa: E402
-from sphinx.directives.patches import MathDirective  # noqa: E402
-
-
-class DerivedEquation(MathDirective):
-    """```` ```{derived} NAME ```` typesets ``bptt_book.derivation.equations.equation(NAME)``:
-    the LaTeX of the very SymPy expression the generator prints into the NumPy module.
-    Options as for ``{math}`` (``:label:`` numbers it)."""
-
-    has_content = False
-    required_arguments = 1
-    optional_arguments = 0
-
-    def run(self):
-        from bptt_book.derivation.equations import equation
-
-        self.content = StringList([equation(self.arguments[0])])
-        self.arguments = []
-        return super().run()
-
-
-def setup(app):
-    _setup_epub(app)
-    app.add_directive("derived", DerivedEquation)
-    app.connect("builder-inited", _remember_builder)
-    app.add_transform(_OnePlotFigure)
-    app.connect("missing-reference", _resolve_reexport)
-    app.connect("builder-inited", _check_mathjax)
-    app.connect("build-finished", _copy_mathjax)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+# A reference to ``bptt_book.X`` with no target is retried under the module that defines ``X``.
+reexport_package = "bptt_book"

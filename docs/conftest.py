@@ -2,7 +2,8 @@
 
 ``pytest --doctest-glob='*.md' docs`` runs every ``>>>`` example on the pages; each page imports
 what it uses, so no shared namespace is set up here. ``conf.py`` is Sphinx's configuration and
-``_ext/`` holds its extensions: modules for Sphinx, not to import or test here.
+``_ext/`` holds Sphinx extensions (they import Sphinx, which the tests do not install): neither is
+a module to import or test; ``_vendor/`` holds third-party files.
 """
 
-collect_ignore = ["conf.py", "_ext"]
+collect_ignore = ["conf.py", "_ext", "_vendor"]

@@ -251,9 +251,9 @@ class Cell:
     @staticmethod
     def _helper_name(call, defined):
         (arg,) = call.args
-        base = str(call.func)
-        if isinstance(arg, sp.Symbol):
-            base += "_" + arg.name.replace("'", "")
+        # tanh(c') -> tanh_c; tanh(a + b) -> tanh_a_b: named by what it reads
+        names = sorted(s.name.replace("'", "") for s in arg.free_symbols)
+        base = "_".join([str(call.func), *names])
         name, n = base, 1
         while name in defined:
             n += 1

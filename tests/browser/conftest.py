@@ -177,7 +177,15 @@ def stats(request) -> dict:
     """Counts for the closing summary: pages opened, links checked, screenshots saved."""
     return request.config.stash.setdefault(
         _STATS,
-        {"pages": set(), "links": 0, "urls": set(), "anchors": 0, "screenshots": [], "search": ""},
+        {
+            "pages": set(),
+            "links": 0,
+            "urls": set(),
+            "anchors": 0,
+            "screenshots": [],
+            "search": "",
+            "layout": {},
+        },
     )
 
 
@@ -192,6 +200,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         f"internal links checked: {found['links']} "
         f"({len(found['urls'])} distinct URLs, {found['anchors']} #anchors)"
     )
+    for width, boxes in sorted(found["layout"].items(), reverse=True):
+        write(
+            f"at {width} px: {len(boxes)} pages measured, {sum(boxes)} equations and listings "
+            "wider than their box (each scrolls and shows its cue)"
+        )
     if found["search"]:
         write(f"search: {found['search']}")
     if found["screenshots"]:

@@ -7,9 +7,21 @@ For each page (the front page, the preface, every chapter, the references and th
   ``\\begin{`` ...) is left in the page's text outside code;
 * every image has loaded (``complete`` and ``naturalWidth > 0``), and every figure the chapter's
   source draws with ``.. plot::`` is there;
+* figure captions are as dark as the text and write their symbols as typeset math, not as
+  ASCII or Unicode stand-ins (``∂s_t``, ``σ_max``, ``1e-16``);
 * the browser console shows no error;
 * every internal link returns 200 from the server, and each ``#anchor`` exists on its target page;
 * a full-page screenshot is saved in docs/_build/screenshots/ for a reviewer to look at.
+
+At each of two window widths, 1280 px (a laptop) and 400 px (a phone), with every folded
+solution opened:
+
+* the page does not overflow sideways: nothing sticks out past the right edge of the window,
+  except inside a box that scrolls;
+* every display equation or code listing wider than its box scrolls inside that box, and shows
+  the cue at the edge where content is hidden (a shadow, from docs/_static/): on the right before
+  scrolling, on the left after scrolling to the end; at 400 px every chapter has such boxes;
+* a full-page screenshot at 400 px is saved in docs/_build/screenshots/400/.
 
 The search page must list chapter 5 when asked for a word of its prose that Sphinx's search
 index holds for chapter 5 alone (chosen when the test runs, so edits to the chapter keep it
@@ -45,7 +57,7 @@ PAGES = ["index", "preface"] + [
 ]
 PAGES += [
     name
-    for name in ("glossary", "answers", "explorer", "references", "api")
+    for name in ("glossary", "explorer", "references", "api")
     if (DOCS / f"{name}.md").is_file()
 ]
 
@@ -58,6 +70,10 @@ RAW_TEX = re.compile(
 # Headless Chromium cannot capture taller images than this in one piece; longer pages are
 # scaled down to fit.
 MAX_SCREENSHOT_HEIGHT = 16_000
+
+# Window widths (CSS pixels) at which the layout is checked: a laptop and a phone.
+WIDTHS = (1280, 400)
+WINDOW_HEIGHT = 1024
 
 
 # -- scripts run in the page ------------------------------------------------------------------
@@ -121,6 +137,22 @@ Promise.all(images.map((image) => image.complete ? null : new Promise((resolve) 
 }))));
 """
 
+CAPTIONS = """
+const text = document.querySelector("article p, main p");
+const bodyColor = text ? getComputedStyle(text).color : "";
+return Array.from(document.querySelectorAll("figure figcaption")).map((caption) => {
+  const copy = caption.cloneNode(true);
+  copy.querySelectorAll("mjx-container, .math, code, .caption-number, a.headerlink")
+      .forEach((e) => e.remove());
+  return {
+    color: getComputedStyle(caption.querySelector(".caption-text") || caption).color,
+    bodyColor: bodyColor,
+    math: caption.querySelectorAll("mjx-container").length,
+    text: copy.textContent.replace(/\\s+/g, " ").trim(),
+  };
+});
+"""
+
 LINKS_AND_IDS = """
 const here = new URL(window.location.href);
 const links = Array.from(document.querySelectorAll("a[href]"))
@@ -128,6 +160,63 @@ const links = Array.from(document.querySelectorAll("a[href]"))
   .filter((url) => url.origin === here.origin && url.protocol.startsWith("http"))
   .map((url) => url.href);
 return links;
+"""
+
+
+LAYOUT = """
+const done = arguments[arguments.length - 1];
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const BOXES = "div.math > mjx-container, div.highlight > pre";
+(async () => {
+  // Open every folded solution, so that its equations and listings are measured too.
+  for (const button of document.querySelectorAll("button.toggle-button")) {
+    if (button.closest(".toggle-hidden") || button.parentElement.closest(".toggle-hidden")) {
+      button.click();
+    }
+  }
+  await pause(400);
+  const width = document.documentElement.clientWidth;
+  const scrolls = (e) => ["auto", "scroll", "hidden"].includes(getComputedStyle(e).overflowX);
+  const insideScroller = (e) => {
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (scrolls(a)) return true;
+    }
+    return false;
+  };
+  const sticking = Array.from(document.body.querySelectorAll("*"))
+    .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > width + 1)
+    // A closed drawer of the theme waits off-screen, hidden: the reader cannot scroll to it.
+    .filter((e) => getComputedStyle(e).visibility !== "hidden")
+    .filter((e) => !insideScroller(e))
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}.${e.className} right=${
+      Math.round(e.getBoundingClientRect().right)}`);
+  const boxes = Array.from(document.querySelectorAll(BOXES))
+    .filter((b) => b.getClientRects().length && b.scrollWidth > b.clientWidth + 1);
+  const found = boxes.map((b) => ({
+    what: `${b.tagName.toLowerCase()}.${b.className.split(" ")[0]} ${
+      (b.id || b.textContent).trim().slice(0, 50)}`,
+    overflow: getComputedStyle(b).overflowX,
+    hidden: b.scrollWidth - b.clientWidth,
+    start: [b.classList.contains("scroll-cue-left"), b.classList.contains("scroll-cue-right")],
+    shadowStart: getComputedStyle(b).boxShadow,
+  }));
+  boxes.forEach((b) => { b.scrollLeft = b.scrollWidth; });
+  await pause(400);
+  boxes.forEach((b, i) => {
+    found[i].scrolled = b.scrollLeft;
+    found[i].end = [b.classList.contains("scroll-cue-left"),
+                    b.classList.contains("scroll-cue-right")];
+    found[i].shadowEnd = getComputedStyle(b).boxShadow;
+    b.scrollLeft = 0;
+  });
+  done({
+    width: width,
+    pageWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    sticking: sticking,
+    boxes: found,
+  });
+})();
 """
 
 
@@ -186,6 +275,7 @@ class Page:
     images: list[dict]
     console: list[dict]
     links: list[str]
+    captions: list[dict]
     declares_icon: bool
     screenshot: Path
 
@@ -255,14 +345,67 @@ def visit(browser, server, screenshot_dir, stats):
         images = browser.execute_async_script(WAIT_FOR_IMAGES)
         state = browser.execute_script(MATH_STATE)
         links = browser.execute_script(LINKS_AND_IDS)
+        captions = browser.execute_script(CAPTIONS)
         icon = browser.execute_script("return document.querySelector('link[rel~=icon]') !== null")
         shot = _screenshot(browser, screenshot_dir / f"{Path(name).name}.png")
         console = browser.get_log("browser")
-        pages[name] = Page(name, url, mathjax, state, images, console, links, icon, shot)
+        pages[name] = Page(
+            name, url, mathjax, state, images, console, links, captions, icon, shot
+        )
         stats["pages"].add(name)
         stats["screenshots"].append(str(shot))
         print(f"{name}: screenshot {shot}")
         return pages[name]
+
+    return open_page
+
+
+@dataclass
+class Layout:
+    name: str
+    url: str
+    width: int
+    measured: dict
+
+
+def _set_width(browser, width: int | None) -> None:
+    """Make the viewport ``width`` CSS pixels wide (emulated, as DevTools' device mode does), or
+    give it back the window's own width (``None``)."""
+    if width is None:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        return
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": WINDOW_HEIGHT, "deviceScaleFactor": 1, "mobile": False},
+    )
+    inner = browser.execute_script("return window.innerWidth")
+    assert inner == width, f"could not make the viewport {width} px wide (it is {inner} px)"
+
+
+@pytest.fixture(scope="session")
+def layout(browser, server, screenshot_dir, stats):
+    """Open a page at a window width, open its folded solutions and measure what sticks out."""
+    measured: dict[tuple[str, int], Layout] = {}
+
+    def open_page(name: str, width: int) -> Layout:
+        key = (name, width)
+        if key in measured:
+            return measured[key]
+        url = urllib.parse.urljoin(server, f"{name}.html")
+        try:
+            _set_width(browser, width)
+            browser.get(url)
+            browser.execute_async_script(WAIT_FOR_MATHJAX)
+            browser.execute_async_script(WAIT_FOR_IMAGES)
+            found = browser.execute_async_script(LAYOUT)
+            if width < 1000:
+                shot = _screenshot(browser, screenshot_dir / str(width) / f"{Path(name).name}.png")
+                stats["screenshots"].append(str(shot))
+        finally:
+            _set_width(browser, None)
+        measured[key] = Layout(name, url, width, found)
+        stats["layout"].setdefault(width, []).append(len(found["boxes"]))
+        return measured[key]
 
     return open_page
 
@@ -309,6 +452,25 @@ def test_figures_load(visit, name):
     assert shown == plots, f"{page.url}: the source draws {plots} figures, the page shows {shown}"
 
 
+# Symbols and sub/superscripts written as text instead of math: ∂s_t, σ_max, b_z, 1e-16, t − k.
+PSEUDO_MATH = re.compile(r"[∂γσδ₀-₉]|\b\w_\w|\b\d+e-\d+\b|\b[a-zA-Z] [−=<] [a-zA-Z0-9]")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_figure_captions_typeset_their_math(visit, name):
+    page = visit(name)
+    plots = len(re.findall(r"^\s*\.\. plot::", _source(name), flags=re.MULTILINE))
+    captions = len(page.captions)
+    assert captions >= plots, f"{page.url}: {plots} figures, {captions} captions"
+    for caption in page.captions:
+        assert caption["color"] == caption["bodyColor"], (
+            f"{page.url}: a caption is {caption['color']}, the text {caption['bodyColor']}: "
+            f"{caption['text'][:80]}"
+        )
+        found = PSEUDO_MATH.findall(caption["text"])
+        assert not found, f"{page.url}: math written as text {found} in: {caption['text']}"
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_console_has_no_errors(visit, name):
     page = visit(name)
@@ -341,6 +503,39 @@ def test_internal_links_resolve(visit, fetch, stats, name):
 def test_screenshot_saved(visit, name):
     page = visit(name)
     assert page.screenshot.is_file() and page.screenshot.stat().st_size > 10_000, page.screenshot
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", PAGES)
+def test_page_does_not_overflow_sideways(layout, name, width):
+    page = layout(name, width)
+    found = page.measured
+    assert found["width"] == width
+    assert found["pageWidth"] <= width, (
+        f"{page.url} at {width} px: the page is {found['pageWidth']} px wide; "
+        f"sticking out: {found['sticking']}"
+    )
+    assert not found["sticking"], f"{page.url} at {width} px: {found['sticking']}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", PAGES)
+def test_wide_boxes_scroll_with_a_cue(layout, name, width):
+    page = layout(name, width)
+    boxes = page.measured["boxes"]
+    if width < 1000 and name.startswith("chapters/"):
+        assert boxes, f"{page.url} at {width} px: no equation or listing is wider than its box"
+    problems = []
+    for box in boxes:
+        if box["overflow"] not in ("auto", "scroll"):
+            problems.append(f"{box['what']}: overflow-x is {box['overflow']}, it cannot scroll")
+        elif box["scrolled"] <= 0:
+            problems.append(f"{box['what']}: did not scroll")
+        if box["start"] != [False, True] or box["shadowStart"] in ("", "none"):
+            problems.append(f"{box['what']}: no cue on the right edge before scrolling {box}")
+        if box["end"] != [True, False] or box["shadowEnd"] in ("", "none"):
+            problems.append(f"{box['what']}: no cue on the left edge after scrolling {box}")
+    assert not problems, f"{page.url} at {width} px: {len(problems)} problems: {problems[:5]}"
 
 
 # -- search -------------------------------------------------------------------------------------
