@@ -118,7 +118,7 @@ class NonFinite(ValueError):
 
 #: Words whose columns of U are checked at once: the gathered columns are a work array of
 #: that many rows, so the check needs no T x H memory on a long sequence.
-_WORDS_AT_ONCE = 4096
+_WORDS_AT_ONCE = 1024
 
 
 def finite_where_used(p, x):

@@ -132,7 +132,10 @@ METHODS: dict[str, Callable[..., Any]] = {
 
 def peak_bytes(function: Callable[[], Any]) -> int:
     """The most memory Python and NumPy held at once while ``function()`` ran, above what was
-    held before (``tracemalloc``, which NumPy reports its arrays to)."""
+    held before (``tracemalloc``, which NumPy reports its arrays to).  ``function`` runs once
+    before the measured call, so that work arrays the package keeps from one call to the next
+    (the logits of the output layer) count the same whatever ran earlier: not at all."""
+    function()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
