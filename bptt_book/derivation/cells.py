@@ -17,8 +17,8 @@ The gated cells use the equations, gate order and weight layout of ``torch.nn.GR
 
 from .cell import Cell
 
-#: The tutorial's network: ``s_t = f(U x_t + W s_{t-1})`` with the activation ``f`` chosen
-#: when it runs (tanh, sigmoid or relu), no biases.
+#: The tutorial's network, ``s_t = f(U x_t + W s_{t-1})``, with the activation ``f`` chosen
+#: when it runs (tanh, sigmoid or relu) and no biases.
 RNN = Cell(
     "rnn",
     title="plain RNN",
@@ -28,8 +28,8 @@ RNN = Cell(
     equations=["s' = f(a + b)"],
 )
 
-#: The gated recurrent unit of Cho et al. (2014) as PyTorch computes it: the reset gate
-#: scales the recurrent projection *after* the product with W (so all of W acts in one
+#: The gated recurrent unit of Cho et al. (2014) in the form PyTorch computes.  The reset
+#: gate scales the recurrent projection *after* the product with W (so all of W acts in one
 #: product per step), and ``z`` near 1 keeps the old state.
 GRU = Cell(
     "gru",
@@ -45,7 +45,7 @@ GRU = Cell(
 )
 
 #: The long short-term memory of Hochreiter & Schmidhuber (1997) with the forget gate of
-#: Gers et al. (2000), as PyTorch computes it: input, forget, cell and output blocks.
+#: Gers et al. (2000), in the form PyTorch computes, with input, forget, cell and output blocks.
 LSTM = Cell(
     "lstm",
     title="LSTM",
