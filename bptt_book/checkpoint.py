@@ -32,7 +32,7 @@ def segment_length(checkpoint, T):
 
 
 def gradients(prepared, L):
-    """Exact BPTT of a checked call (a :class:`~bptt_book.model.Prepared`), keeping the
+    """Exact BPTT of a checked call (a ``bptt_book.model.Prepared``), keeping the
     states at the start of every segment of ``L`` steps and recomputing the rest."""
     from .gradients import _output_layer
 

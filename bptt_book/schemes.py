@@ -110,9 +110,9 @@ def link_weights(scheme, N, T, K, generator=None):
 
 
 def gradients(prepared, scheme, K, generator=None):
-    """The gradient of a checked call (a :class:`~bptt_book.model.Prepared`) by
+    """The gradient of a checked call (a ``bptt_book.model.Prepared``) by
     ``"chunk"``, ``"theano"`` or ``"random"`` (``"window"`` is
-    :func:`bptt_book.gradients.gradients_of`)."""
+    ``bptt_book.gradients.gradients_of``)."""
     from .gradients import _output_layer
     from .model import run
 
