@@ -171,8 +171,10 @@ def derive(cell):
     >>> from bptt_book.derivation.cells import GRU
     >>> from bptt_book.derivation.rtrl import derive
     >>> t = derive(GRU)
-    >>> t.lines[0]
-    dot_a_n*r*(1 - n**2)*(1 - z) + dot_b_n*r*(1 - n**2)*(1 - z) + ...
+    >>> t.direct  # d h_t / d h_(t-1), not through W: the update gate
+    {(0, 0): z}
+    >>> t.through_b[(0, 2)], t.through_a[(0, 2)]  # the candidate's two inputs differ
+    (r*(1 - n**2)*(1 - z), (1 - n**2)*(1 - z))
     """
     adj = derive_adjoint(cell)
     dot_prev = tuple(_dot(v) for v in cell.previous)
