@@ -11,7 +11,7 @@ Importing the package or computing a gradient never imports SymPy: the gradients
 generate``).
 """
 
-from .gradients import GradientCheck, bptt, gradient_check
+from .gradients import GradientCheck, bptt, gradient_check, rtrl
 from .model import GRUParams, LSTMParams, Params, forward, init_params, loss
 from .vanishing import (
     activation_bound,
@@ -45,4 +45,5 @@ __all__ = [
     "gradient_check",
     "init_params",
     "loss",
+    "rtrl",
 ]

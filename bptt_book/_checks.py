@@ -116,13 +116,21 @@ class NonFinite(ValueError):
     is how diverging weights show up."""
 
 
+#: Words whose columns of U are checked at once: the gathered columns are a work array of
+#: that many rows, so the check needs no T x H memory on a long sequence.
+_WORDS_AT_ONCE = 1024
+
+
 def finite_where_used(p, x):
     """``ValueError`` when W, a bias, or a column of U that the token ids ``x`` select holds
     NaN or infinity.  (V is checked through the logits, which use every row of it.)"""
     if not np.isfinite(p.W).all():
         raise NonFinite("W contains NaN or infinite values")
-    if not np.isfinite(p.U.T[x]).all():
-        raise NonFinite("U contains NaN or infinite values in the columns of the words in x")
+    words = np.reshape(x, -1)
+    for start in range(0, words.size, _WORDS_AT_ONCE):  # memory bounded whatever T is
+        if not np.isfinite(p.U.T[words[start : start + _WORDS_AT_ONCE]]).all():
+            raise NonFinite("U contains NaN or infinite values in the columns of the words "
+                            "in x")
     for name, b in zip(p._fields[3:], p[3:], strict=True):
         if not np.isfinite(b).all():
             raise NonFinite(f"{name} contains NaN or infinite values")
@@ -201,6 +209,20 @@ def _whole(value, name, low, what, allow_none=False):
 def truncate(value):
     """``None`` or a non-negative integer."""
     return _whole(value, "truncate", 0, "None or a non-negative integer", allow_none=True)
+
+
+def checkpoint(value, truncate):
+    """None (store every state) for ``False``; ``True`` or a positive integer (steps between
+    stored states) otherwise, which only exact BPTT (``truncate=None``) takes."""
+    if value is False:
+        return None
+    if value is not True:
+        _whole(value, "checkpoint", 1, "True, False or a positive integer (steps between "
+               "stored states)")
+    if truncate is not None:
+        raise ValueError("checkpoint applies to exact BPTT only: leave truncate=None (a "
+                         f"truncated gradient stores little anyway); got truncate={truncate}")
+    return value
 
 
 def seed(value):

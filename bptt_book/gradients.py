@@ -1,4 +1,4 @@
-"""The public gradient functions: :func:`bptt` and :func:`gradient_check`.
+"""The public gradient functions: :func:`bptt`, :func:`rtrl` and :func:`gradient_check`.
 
 :func:`bptt` checks its arguments and strings together the functions of the generated
 module :mod:`bptt_book.generated`, whose every right-hand side SymPy printed.  The output
@@ -11,25 +11,36 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _checks
+from . import _checks, schemes
+from . import checkpoint as checkpointing
 from .cells import CellParams
 from .generated import layers
 from .model import Prepared, _probabilities, loss_of, output_chunks, prepare, run
 
 
 def bptt(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
-         truncate: int | None = None, activation: str | None = None) -> CellParams:
+         truncate: int | None = None, scheme: str = "window",
+         rng: np.random.Generator | int | None = None, checkpoint: bool | int = False,
+         activation: str | None = None) -> CellParams:
     """Gradients of the summed loss ``sum_t -log yhat_t[y_t]`` with respect to every
     parameter of the network, for any cell (:class:`~bptt_book.Params` of the plain RNN,
     :class:`~bptt_book.GRUParams`, :class:`~bptt_book.LSTMParams`, ...).
 
     ``truncate=None`` gives the exact gradient.  ``truncate=K`` is the tutorial's truncated
     BPTT: the error of output ``t`` is carried back through steps ``t, t-1, ..., max(0, t-K)``
-    and no further; with ``K >= T - 1`` nothing is cut and the result is exact.  ``x`` and
-    ``y`` may be (B, T) batches; the gradient is then that of the loss summed over the batch.
-    ``activation`` is the plain RNN's f (None: tanh).  Returns the gradients as the same
-    tuple type as ``params``, in the parameters' precision (float16 is computed and returned
-    in float32; integers in float64).  Nothing passed in is modified.
+    and no further; with ``K >= T - 1`` nothing is cut and the result is exact.  ``scheme``
+    chooses another way to truncate (:mod:`bptt_book.schemes`): ``"chunk"`` (chunks of K
+    steps, the state carried across, the gradient stopped at every cut), ``"theano"`` (only
+    the last K steps, as Theano's ``scan(truncate_gradient=K)``) or ``"random"`` (Tallec &
+    Ollivier's unbiased randomized truncation, cuts K steps apart on average, drawn from
+    ``rng``: a ``numpy.random.Generator``, which the draw advances, or an integer seed).
+    ``checkpoint=True`` computes the exact gradient storing only every ceil(sqrt(T))-th state
+    and recomputing the others (:mod:`bptt_book.checkpoint`); an integer sets the steps
+    between stored states.  ``x`` and ``y`` may be (B, T) batches; the gradient is then that
+    of the loss summed over the batch.  ``activation`` is the plain RNN's f (None: tanh).
+    Returns the gradients as the same tuple type as ``params``, in the parameters' precision
+    (float16 is computed and returned in float32; integers in float64).  Nothing passed in is
+    modified.
 
     >>> import numpy as np
     >>> import bptt_book as bb
@@ -52,25 +63,89 @@ def bptt(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
     Raises
     ------
     TypeError
-        As :func:`~bptt_book.forward`, and for a ``truncate`` that is not None or an integer
-        (booleans included).
+        As :func:`~bptt_book.forward`; for a ``truncate`` that is not None or an integer
+        (booleans included), a ``scheme`` that is not a string, ``scheme="random"`` without
+        ``rng`` or an ``rng`` that is neither a Generator nor an integer, and a
+        ``checkpoint`` that is neither a bool nor an integer.
     ValueError
-        As :func:`~bptt_book.loss`, and for a negative ``truncate``.
+        As :func:`~bptt_book.loss`; for a negative ``truncate``, an unknown ``scheme``, a
+        scheme other than ``"window"`` without ``truncate`` or with one too small (``K >= 1``;
+        ``K >= 2`` for ``"random"``), ``rng`` given to a scheme that draws nothing, and
+        ``checkpoint`` below 1 or given together with a truncation.
     """
     K = _checks.truncate(truncate)
-    return gradients_of(prepare(params, x, y, activation), K)
+    scheme, K, generator = schemes.check(scheme, K, rng)
+    segment = _checks.checkpoint(checkpoint, K)
+    prepared = prepare(params, x, y, activation)
+    if segment is not None:
+        return checkpointing.gradients(
+            prepared, checkpointing.segment_length(segment, prepared.x.shape[1]))
+    return gradients_of(prepared, K, scheme=scheme, rng=generator)
 
 
-def gradients_of(prepared: Prepared, truncate: int | None = None) -> CellParams:
-    """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`)."""
-    cell, p = prepared.cell, prepared.params
-    tape, S = run(prepared)
+def gradients_of(prepared: Prepared, truncate: int | None = None, *, scheme: str = "window",
+                 rng: np.random.Generator | None = None) -> CellParams:
+    """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`); ``rng`` is
+    a ``numpy.random.Generator`` for ``scheme="random"``."""
     if prepared.y is None:
         raise ValueError("the gradient needs labels y")
+    if scheme != "window" and truncate is not None:
+        return schemes.gradients(prepared, scheme, truncate, rng)
+    cell, p = prepared.cell, prepared.params
+    tape, S = run(prepared)
     dV, G = _output_layer(p.V, S, prepared.y)
     dA, dB = cell.backward(p, tape, G, truncate, prepared.act)
     S_prev = getattr(tape, f"{cell.STATES[0]}_prev")
     grads = layers.projection_gradients(p.U, prepared.x, S_prev, dA, dB, cell.BIASES)
+    return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
+
+
+def rtrl(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
+         activation: str | None = None) -> CellParams:
+    """The exact gradient of :func:`bptt`, by real-time recurrent learning (Williams & Zipser
+    1989): forwards in time, carrying the sensitivity of every state to every parameter.
+
+    Each step updates ``d state_t / d theta`` from ``d state_(t-1) / d theta`` by the forward
+    sensitivity recursion that :mod:`bptt_book.derivation.rtrl` derives (the step Jacobian
+    applied to the old sensitivity, plus the parameters' direct one-step derivative) and
+    adds ``g_t^T d h_t / d theta`` to the gradient; no state of an earlier step is kept.  The
+    price: the sensitivities hold ``S H P`` numbers per sequence (S states of H units, P
+    entries of U, W and the biases), and a step costs about ``2 k H^2 P`` operations against
+    BPTT's ``O(k H^2)``.  Fine for small networks and online learning; hopeless at the
+    tutorial's D = 8000.  Same arguments and result as :func:`bptt` without truncation.
+
+    >>> import numpy as np
+    >>> import bptt_book as bb
+    >>> p = bb.init_params(6, 3, seed=0)
+    >>> x, y = [0, 1, 2, 3], [1, 2, 3, 4]
+    >>> all(np.allclose(a, b, rtol=1e-12, atol=0)
+    ...     for a, b in zip(bb.rtrl(p, x, y), bb.bptt(p, x, y)))
+    True
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`~bptt_book.loss`.
+    """
+    return rtrl_of(prepare(params, x, y, activation))
+
+
+def rtrl_of(prepared: Prepared) -> CellParams:
+    """:func:`rtrl` for checked arguments (a :class:`~bptt_book.model.Prepared`)."""
+    cell, p, y = prepared.cell, prepared.params, prepared.y
+    if y is None:
+        raise ValueError("the gradient needs labels y")
+    V = p.V
+    dV = np.zeros_like(V)
+
+    def output(t: int, h: np.ndarray) -> np.ndarray:
+        """The output layer of step t: adds its share to dV and returns g_t."""
+        with np.errstate(invalid="ignore", over="ignore"):  # _probabilities reports these
+            o = h @ V.T
+        _, G = layers.output_layer(V, h, _probabilities(o, V), y[:, t], dV)
+        return G
+
+    grads = cell.rtrl(p, prepared.x, output, prepared.act)
     return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _checks
+from . import _checks, schemes
 from .cells import CellParams
 from .generated import layers
 from .gradients import gradients_of
@@ -268,16 +268,17 @@ class _Adam:
 
 
 def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
-          activation=None, clip=None, omega_weight=0.0, halve=True, seed=0,
+          scheme="window", activation=None, clip=None, omega_weight=0.0, halve=True, seed=0,
           evaluate=None, until=None, progress=None, verbose=False, optimizer="sgd"):
     """Train ``params`` (any cell's) on the sequences ``x``, ``y`` (N, T) by SGD or Adam;
     return a :class:`History`.
 
     Each epoch visits the N sequences once, in an order drawn from ``default_rng(seed)``,
     ``batch_size`` at a time.  The step follows ``g``, the gradient of the mean loss per
-    sequence of the mini-batch (:func:`bptt_book.bptt`, with ``truncate`` and
-    ``activation``), plus ``omega_weight`` times the gradient of :func:`omega` per sequence
-    (plain RNN only), clipped to a global norm of ``clip`` if given.  With
+    sequence of the mini-batch (:func:`bptt_book.bptt`, with ``truncate``, ``scheme`` and
+    ``activation``; the randomized scheme draws its cuts from ``default_rng([seed, 1])``, a
+    stream of its own), plus ``omega_weight`` times the gradient of :func:`omega` per
+    sequence (plain RNN only), clipped to a global norm of ``clip`` if given.  With
     ``optimizer="sgd"`` the step is ``theta -= learning_rate * g``; with ``"adam"`` it is
     Adam's (Kingma & Ba 2015; :data:`ADAM_BETAS`, :data:`ADAM_EPS`):
     ``theta -= learning_rate * m_hat / (sqrt(v_hat) + eps)``, where ``m_hat`` and ``v_hat``
@@ -313,6 +314,8 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
     data = prepare(p, x, y, activation)
     _checks.finite_params(p)
     truncate = _checks.truncate(truncate)
+    cuts = np.random.default_rng([_checks.seed(seed), 1]) if scheme == "random" else None
+    scheme, truncate, cuts = schemes.check(scheme, truncate, cuts)
     omega_weight = _checks.non_negative_number(omega_weight, "omega_weight")
     if omega_weight and cell.NAME != "rnn":
         raise ValueError(f"omega_weight applies to the plain RNN; got {cell.PARAMS.__name__}")
@@ -341,7 +344,7 @@ def train(params, x, y, *, epochs, learning_rate, batch_size=32, truncate=None,
             rows = order[start : start + batch_size]
             batch = Prepared(cell, p, data.x[rows], data.y[rows], False, data.act)
             try:
-                g = gradients_of(batch, truncate)
+                g = gradients_of(batch, truncate, scheme=scheme, rng=cuts)
                 g = cell.PARAMS(*(a / len(rows) for a in g))
                 if omega_weight:
                     _, dW = _omega(batch)

@@ -57,6 +57,18 @@ def test_truncation_at_the_quick_setting_shows_the_cut(quick):
     assert by_k[3]["success_rate"] == 1.0
 
 
+def test_truncation_schemes_at_the_quick_setting(quick):
+    """Below L (K = 2 < L = 3) only the randomized scheme, unbiased, learns to store the first
+    token; at K = T = 4 every scheme holds the whole sequence and learns it."""
+    cells = {(m["name"], c["truncate"]): c for m in quick["truncation_schemes"].data["methods"]
+             for c in m["cells"]}
+    for scheme in ("window", "chunk", "theano"):
+        assert cells[scheme, 2]["mean_accuracy"] < 0.4, scheme
+    assert cells["random", 2]["success_rate"] == 1.0
+    for scheme in ("window", "chunk", "theano", "random"):
+        assert cells[scheme, 4]["success_rate"] == 1.0, scheme
+
+
 def test_grid_results_have_one_cell_per_length_and_truncation(quick):
     v = quick["truncation"].settings
     for m in quick["truncation"].data["methods"]:

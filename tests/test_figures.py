@@ -346,20 +346,20 @@ def test_truncation_windows_match_what_each_scheme_computes():
     def weighted(w):
         return np.einsum("tk,tkij->ij", w, terms)
 
-    w = figures.truncation_window("per-output", T, K)
+    w = figures.truncation_window("window", T, K)
     np.testing.assert_allclose(weighted(w), bb.bptt(p, x, y, truncate=K).W, atol=1e-14)
     np.testing.assert_allclose(weighted(np.tril(np.ones((T, T)))), bb.bptt(p, x, y).W,
                                atol=1e-14)
     chunked = np.ones(T + 1)
     chunked[np.arange(K, T, K)] = 0.0  # the backward pass stops at every chunk boundary
-    w = figures.truncation_window("chunked", T, K)
+    w = figures.truncation_window("chunk", T, K)
     np.testing.assert_allclose(weighted(w), _cut_sweep(p, x, y, chunked), atol=1e-14)
-    w = figures.truncation_window("last-K", T, K)
+    w = figures.truncation_window("theano", T, K)
     np.testing.assert_allclose(weighted(w), _cut_sweep(p, x, y, np.ones(T + 1), T - K),
                                atol=1e-14)
     assert not w[:, : T - K].any()  # the early steps get nothing, not even from their own output
     for seed in range(5):
-        w = figures.truncation_window("randomized", T, K, rng=np.random.default_rng(seed))
+        w = figures.truncation_window("random", T, K, rng=np.random.default_rng(seed))
         cut = np.random.default_rng(seed).random(T - 1) < 1 / K  # the same draw
         factor = np.ones(T + 1)
         factor[1:T] = np.where(cut, 0.0, 1 / (1 - 1 / K))
@@ -391,14 +391,14 @@ def test_chunked_window_is_the_gradient_with_the_state_held_at_each_cut():
             e[i, j] = h
             numeric[i, j] = (loss(p.W + e) - loss(p.W - e)) / (2 * h)
     _, terms = _pair_terms(p, x, y)
-    w = figures.truncation_window("chunked", T, K)
+    w = figures.truncation_window("chunk", T, K)
     np.testing.assert_allclose(np.einsum("tk,tkij->ij", w, terms), numeric, atol=1e-8)
 
 
 def test_randomized_window_is_unbiased():
     T, K, n = 8, 4, 20000
     rng = np.random.default_rng(0)
-    draws = np.array([figures.truncation_window("randomized", T, K, rng=rng) for _ in range(n)])
+    draws = np.array([figures.truncation_window("random", T, K, rng=rng) for _ in range(n)])
     t, k = np.indices((T, T))
     mean, err = draws.mean(axis=0), draws.std(axis=0) / np.sqrt(n)
     below = k <= t
@@ -416,9 +416,9 @@ def test_truncation_windows_diagram_and_bad_input():
     with pytest.raises(ValueError, match="scheme"):
         figures.truncation_window("sometimes", 4, 2)
     with pytest.raises(ValueError, match="K must be"):
-        figures.truncation_window("chunked", 4, 0)
+        figures.truncation_window("chunk", 4, 0)
     with pytest.raises(TypeError, match="rng"):
-        figures.truncation_window("randomized", 4, 2)
+        figures.truncation_window("random", 4, 2)
 
 
 def test_eigenvalues_of_the_models_w_and_of_a_scaled_orthogonal_w():
@@ -519,3 +519,39 @@ def test_explorer_data_is_the_packages_numbers_and_backs_the_pages_claims(tmp_pa
                       parse_constant=lambda name: pytest.fail(f"{name} in the JSON")) == written
     with pytest.raises(ValueError, match="scales"):
         explorer_data(scales=(0.5, -1.0))
+
+
+def test_scheme_bias_is_each_schemes_error_against_exact_bptt():
+    d = figures.scheme_bias_data(length=8, scales=(0.8,), Ks=(2, 7, 8), draws=30, seed=1)
+    (scale,) = d.scales
+    window, chunk, theano = (d.error[scale, s] for s in ("window", "chunk", "theano"))
+    assert window[1] < 1e-12 and window[0] > 0.01  # K = T - 1 is exact, K = 2 is not
+    assert chunk[2] < 1e-12 < chunk[1] and theano[2] < 1e-12 < theano[1]  # exact from K = T
+    assert theano[0] > chunk[0] > window[0]  # fewer terms kept, larger error
+    assert (d.spread[scale] > 0).all()  # the random scheme's draws differ from exact
+    # an independent recomputation of one point: the window at K = 2
+    from bptt_book.figures._settings import orthogonal_setting
+
+    setting = orthogonal_setting({"model": "gradient_check", "seed": 1}, 9)
+    p, x, y = setting.params(0.8), setting.words[:-1], setting.words[1:]
+    g, e = bb.bptt(p, x, y, truncate=2), bb.bptt(p, x, y)
+    num = np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(g, e, strict=True)))
+    den = np.sqrt(sum(np.sum(b**2) for b in e))
+    np.testing.assert_allclose(window[0], num / den, rtol=1e-12)
+    fig = _draws(figures.scheme_bias(d))
+    assert "0.8" in fig.axes[0].get_title()
+
+
+def test_gradient_costs_measure_time_and_memory():
+    d = figures.gradient_costs_data(Ts=(20, 600), Hs=(4, 16), T_fixed=20, H_fixed=4,
+                                    repeats=1)
+    assert set(d.seconds) == set(d.peak)
+    assert all(v > 0 for v in d.seconds.values())
+    # BPTT stores every step; RTRL carries sensitivities whose size does not depend on T, and
+    # grows only by the token ids it was given (x and y as 8-byte integers, 16 bytes a step)
+    bptt_growth = d.peak["BPTT", "T", 600] - d.peak["BPTT", "T", 20]
+    rtrl_growth = d.peak["RTRL", "T", 600] - d.peak["RTRL", "T", 20]
+    assert rtrl_growth < 20 * 580 < 4 * 20 * 580 < bptt_growth
+    assert d.peak["RTRL", "H", 16] > 8 * d.peak["RTRL", "H", 4]  # H P numbers, P ~ H^2 + H D
+    fig = _draws(figures.gradient_costs(d))
+    assert len(fig.axes) == 4

@@ -156,6 +156,76 @@ def cell_backward(cell):
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
+# ------------------------------------------------------------------------------ RTRL
+
+
+def _tangent_latex(expr):
+    """LaTeX of an RTRL expression: a direction ``Wdot`` as ``\\dot W``."""
+    from . import rtrl
+    from .printer import BookLatexPrinter
+
+    dots = {rtrl.Udot: r"\dot U", rtrl.Wdot: r"\dot W", rtrl.Vdot: r"\dot V",
+            rtrl.sdot_prev: r"\dot s_{t-1}", rtrl.sdot_t: r"\dot s_t"}
+
+    class TangentPrinter(BookLatexPrinter):
+        def _print_MatrixSymbol(self, e):
+            return dots.get(e) or super()._print_MatrixSymbol(e)
+
+    return TangentPrinter().doprint(expr)
+
+
+def _tangent(lhs, getter):
+    return lambda: f"{lhs} = {_tangent_latex(getter())}"
+
+
+def _rnn_tangent():
+    from .rtrl import rnn_tangent
+
+    return rnn_tangent()
+
+
+EQUATIONS.update({
+    "rtrl_z_dot": _tangent(r"\dot z_t", lambda: _rnn_tangent().z_dot),
+    "rtrl_s_dot": _tangent(r"\dot s_t", lambda: _rnn_tangent().s_dot),
+    "rtrl_s_dot_split": _tangent(r"\dot s_t", lambda: _rnn_tangent().s_dot_split),
+    "rtrl_E_dot": _tangent(r"\dot E_t", lambda: _rnn_tangent().E_dot),
+    "rtrl_gradient": _tangent(r"\dot E_t\big|_{\text{through } s_t}",
+                              lambda: _rnn_tangent().gradient),
+})
+
+
+def cell_rtrl(cell):
+    """The tangent of every new state of ``cell`` (RTRL's recursion, unit by unit), with the
+    blocks of ``a_t`` and ``b_t`` grouped where they share a coefficient."""
+    from . import rtrl
+    from .printer import CellLatexPrinter, cell_latex_names
+
+    tan = rtrl.derive(cell)
+    names = cell_latex_names(cell)
+    for dot, v in zip(tan.dot_prev, cell.previous, strict=True):
+        names[dot] = rf"\dot {{{v.name}}}_{{t-1}}"
+    for dot, v in zip(tan.dot_new, cell.states, strict=True):
+        names[dot] = rf"\dot {{{v}}}_t"
+    for letter, dots in (("a", tan.dot_a), ("b", tan.dot_b)):
+        for block, dot in zip(cell.blocks, dots, strict=True):
+            names[dot] = rf"\dot {letter}^{{{block}}}_t" if block else rf"\dot {letter}_t"
+    printer = CellLatexPrinter(names, {"order": "none"})
+    rows = []
+    for i, line in enumerate(tan.lines):
+        terms = [c * tan.dot_prev[j] for (row, j), c in tan.direct.items() if row == i]
+        for k in range(cell.k):
+            q, r = tan.through_b.get((i, k)), tan.through_a.get((i, k))
+            if q is not None and q == r:
+                terms.append(sp.Mul(q, sp.Add(tan.dot_a[k], tan.dot_b[k]), evaluate=False))
+                continue
+            terms += [c * d for c, d in ((q, tan.dot_b[k]), (r, tan.dot_a[k])) if c is not None]
+        shown = sp.Add(*terms, evaluate=False)
+        require(sp.expand(shown - line) == 0, f"{cell.name}: {shown} is not {line}")
+        body = r" \\ &\quad + ".join(printer.doprint(t) for t in terms)
+        rows.append(f"{names[tan.dot_new[i]]} &= {body}")
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
 def equation(name):
     """The LaTeX of the book's equation ``name``: a key of :data:`EQUATIONS`, or
     ``cell:NAME:forward``, ``cell:NAME:backward``, ``cell:NAME:jacobian`` (every block of the
@@ -173,12 +243,15 @@ def equation(name):
             return cell_forward(cell)
         if cell is not None and parts[2] == "backward" and len(parts) == 3:
             return cell_backward(cell)
+        if cell is not None and parts[2] == "rtrl" and len(parts) == 3:
+            return cell_rtrl(cell)
         if cell is not None and parts[2] == "jacobian" and len(parts) in (3, 5):
             if len(parts) == 3:
                 return cell_jacobian(cell)
             return cell_jacobian(cell, int(parts[3]), int(parts[4]))
         raise KeyError(f"no derived equation {name!r}: write cell:NAME:forward, "
-                       "cell:NAME:backward, cell:NAME:jacobian or cell:NAME:jacobian:I:J")
+                       "cell:NAME:backward, cell:NAME:rtrl, cell:NAME:jacobian or "
+                       "cell:NAME:jacobian:I:J")
     try:
         build = EQUATIONS[name]
     except KeyError:

@@ -178,9 +178,10 @@ def layers_source():
         with code.indented():
             _assign(code, printer, sym.A, proj.A)
         code("return A")
-    code("", "", "def previous_states(S):",
-         '    """s_(t-1) for every t, with s_(-1) = 0: (N, T, H)."""',
-         "    S_prev = np.zeros_like(S)", "    S_prev[:, 1:] = S[:, :-1]", "    return S_prev")
+    code("", "", "def previous_states(S, first=None):",
+         '    """s_(t-1) for every t: (N, T, H), with s_(-1) = 0, or ``first`` (N, H)."""',
+         "    S_prev = np.zeros_like(S)", "    S_prev[:, 1:] = S[:, :-1]",
+         "    if first is not None:", "        S_prev[:, 0] = first", "    return S_prev")
     code("", "", "def projection_gradients(U, x, S_prev, dA, dB, biases):",
          '    """dU, dW (and db_U, db_W when ``biases``) from the adjoints dA, dB (N, T, kH) of',
          "    the two projections at every step and the previous states S_prev (N, T, H).",
@@ -319,10 +320,12 @@ def _act_unpack(code, cell, which):
 def _forward(code, cell, adj, fields):
     names = _Names(cell, adj)
     kept = dict(fields)
-    code("", "", "def forward(p, x, act=None):",
+    code("", "", "def forward(p, x, act=None, initial=None):",
          f'    """Run the {cell.title or cell.name} over token ids x (N, T); return its '
          "Tape.", "",
          "    ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.",
+         f"    ``initial`` is ({', '.join(f'{n}_(-1)' for n in cell.states)},), the states "
+         "before step 0, each (N, H); None: zeros.",
          '    """')
     with code.indented():
         _act_unpack(code, cell, 0)
@@ -333,8 +336,14 @@ def _forward(code, cell, adj, fields):
         store = [(v, name) for v, name in fields if not name.endswith("_prev")]
         for _, name in store:
             code(f"{name}_all = np.empty((N, T, H), dtype=A.dtype)")
-        for name in cell.states:
-            code(f"{name} = np.zeros((N, H), dtype=A.dtype)")
+        code("if initial is None:")
+        with code.indented():
+            for name in cell.states:
+                code(f"{name} = np.zeros((N, H), dtype=A.dtype)")
+        code("else:")
+        with code.indented():
+            code(f"{', '.join(cell.states)}{',' if len(cell.states) == 1 else ''} = "
+                 "(np.asarray(v, dtype=A.dtype) for v in initial)")
         code("WT = p.W.T")
         if cell.biases:
             code("bW = p.bW")
@@ -378,9 +387,10 @@ def _forward(code, cell, adj, fields):
                 step.names[target] = var
             for name, new_name in renames:
                 code(f"{name} = {new_name}")
-        for v, name in zip(cell.previous, cell.states, strict=True):
+        for i, (v, name) in enumerate(zip(cell.previous, cell.states, strict=True)):
             if v in kept:
-                code(f"{kept[v]}_all = previous_states({name}_all)")
+                code(f"{kept[v]}_all = previous_states({name}_all, "
+                     f"None if initial is None else initial[{i}])")
         code("return Tape(" + ", ".join(f"{name}_all" for _, name in fields) + ")")
 
 
@@ -711,6 +721,11 @@ def cell_source(cell):
     _forward(code, cell, adj, fields)
     _backward(code, cell, adj, fields)
     _jacobians(code, cell, adj, fields)
+    from .generate_rtrl import rtrl_source  # these two import the helpers of this module
+    from .generate_sweep import sweep_source
+
+    sweep_source(code, cell, adj)
+    rtrl_source(code, cell, fields)
     return code.text()
 
 

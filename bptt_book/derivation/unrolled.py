@@ -269,3 +269,93 @@ def prove_cell(cell, H, D, x, y, activation=None):
         difference = (unrolled - derived[name]).applyfunc(sp.expand)
         result[name] = difference.is_zero_matrix is True
     return result
+
+
+# ------------------------------------------------------------------- RTRL, forwards
+
+
+def rtrl_gradients(cell, theta, steps, x, y, activation=None):
+    """Evaluate the derived forward sensitivity recursion of ``cell``
+    (:func:`bptt_book.derivation.rtrl.derive`) on the explicit forward values ``steps``, one
+    parameter entry at a time: move that entry alone (its direction is 1, every other 0),
+    carry the states' tangents forwards with the derived lines and the projections' derived
+    tangents, and add up how the loss moves, ``Edot_t = (yhat_t - y_t)^T (V sdot_t + Vdot s_t)``
+    (:func:`~bptt_book.derivation.rtrl.rnn_tangent`'s ``E_dot``).  Returns ``{name: matrix}``
+    of those derivatives, shaped as the parameters."""
+    from . import rtrl
+
+    tan, loss = rtrl.derive(cell), rtrl.rnn_tangent()
+    H, D = theta["W"].shape[1], theta["U"].shape[1]
+    kH = theta["W"].shape[0]
+    pluggable = derive_activation(activation) if activation else None
+    X, Y = _one_hot(x, D), _one_hot(y, D)
+
+    def explicit(expr, values):
+        return sp.ImmutableMatrix(expr.xreplace(values).doit().as_explicit())
+
+    def unit(expr, values, j):
+        if pluggable is not None:  # f' written in the output, for the chosen f
+            expr = expr.replace(lambda e: isinstance(e, sp.Function) and e.func == fprime,
+                                lambda e: pluggable.fprime_s.subs(_s, e.args[0]))
+        return expr.xreplace({s: vals[j] for s, vals in values.items()})
+
+    first = cell.new[0]
+    out = {}
+    for name, matrix in theta.items():
+        derivative = sp.zeros(*matrix.shape)
+        for r in range(matrix.shape[0]):
+            for c in range(matrix.shape[1]):
+                move = {n: sp.zeros(*m.shape) for n, m in theta.items()}
+                move[name][r, c] = 1
+                dots = [sp.zeros(H, 1) for _ in cell.states]
+                total = sp.S.Zero
+                for t, values in enumerate(steps):
+                    h_prev = sp.Matrix(values[cell.previous[0]])
+                    b_dot = explicit(tan.b_dot, {
+                        sym.W_cell: theta["W"], rtrl.Wdot_cell: move["W"], rtrl.hdot: dots[0],
+                        sym.s_prev: h_prev,
+                        rtrl.b_Wdot: move["bW"] if cell.biases else sp.zeros(kH, 1)})
+                    a_dot = explicit(tan.a_dot, {
+                        rtrl.Udot_cell: move["U"], sym.x_t: X[t, :].T,
+                        rtrl.b_Udot: move["bU"] if cell.biases else sp.zeros(kH, 1)})
+                    tangents = {}
+                    for i, dot in enumerate(tan.dot_prev):
+                        tangents[dot] = list(dots[i])
+                    for k, (da, db) in enumerate(zip(tan.dot_a, tan.dot_b, strict=True)):
+                        tangents[da] = [a_dot[k * H + j] for j in range(H)]
+                        tangents[db] = [b_dot[k * H + j] for j in range(H)]
+                    dots = [sp.Matrix([unit(line, {**values, **tangents}, j) for j in range(H)])
+                            for line in tan.lines]
+                    s_t = sp.Matrix(values[first])
+                    o = theta["V"] * s_t
+                    norm = sum(sp.exp(o_i) for o_i in o)
+                    yhat = o.applyfunc(lambda o_i, norm=norm: sp.exp(o_i) / norm)
+                    total += explicit(loss.E_dot, {
+                        sym.yhat_t: yhat, sym.y_t: Y[t, :].T, sym.V: theta["V"],
+                        rtrl.Vdot: move["V"], rtrl.sdot_t: dots[0], sym.s_t: s_t})[0, 0]
+                derivative[r, c] = total
+        out[name] = sp.ImmutableMatrix(derivative)
+    return out
+
+
+def prove_rtrl(cell, H, D, x, y, activation=None):
+    """``{parameter: True}`` when ``cell``'s derived forward sensitivity recursion (RTRL)
+    equals ``sympy.diff`` of its unrolled loss exactly.
+
+    >>> from bptt_book.derivation.cells import RNN
+    >>> from bptt_book.derivation.unrolled import prove_rtrl
+    >>> prove_rtrl(RNN, 2, 2, x=[0, 1], y=[1, 0])
+    {'U': True, 'V': True, 'W': True}
+    """
+    if cell.uses_pluggable:
+        activation = activation or "tanh"
+        if activation not in PROVABLE:
+            raise ValueError(f"the exact proof covers {PROVABLE}; got {activation!r}")
+    theta, steps, E = cell_unrolled(cell, H, D, x, y, activation)
+    derived = rtrl_gradients(cell, theta, steps, x, y, activation)
+    result = {}
+    for name, matrix in theta.items():
+        unrolled = matrix.applyfunc(lambda entry: sp.diff(E, entry))
+        difference = (unrolled - derived[name]).applyfunc(sp.expand)
+        result[name] = difference.is_zero_matrix is True
+    return result

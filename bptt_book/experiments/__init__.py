@@ -23,7 +23,7 @@ new experiment is a new record in :data:`EXPERIMENTS`.
 >>> from bptt_book import experiments
 >>> sorted(experiments.EXPERIMENTS)
 ['agreement', 'gated_jacobian', 'gated_length', 'gated_reach', 'recall_length', 'remedies',
- 'truncation']
+ 'truncation', 'truncation_schemes']
 >>> result = experiments.run("recall_length", size="quick")
 >>> print(experiments.table(result))
 method     L  K  success  mean accuracy  mean epochs
@@ -59,6 +59,8 @@ EXPERIMENTS = {e.name: e for e in (
     _training("recall_length", "success of a tanh RNN against the dependency length L",
               plots.lengths),
     _training("truncation", "truncated BPTT: K < L against K >= L", plots.truncation),
+    _training("truncation_schemes", "the four truncation schemes of bb.bptt at K < L, K = L "
+              "and K = L + 1", plots.schemes),
     _training("remedies", "initialisation, relu, clipping and Pascanu's regulariser "
               "against the baseline", plots.lengths),
     _training("agreement", "subject-verb agreement across a relative clause", plots.lengths),

@@ -21,6 +21,7 @@ from .. import config
 from ..cells import with_bias
 from ..generated import CELLS
 from ..model import init_params
+from ..schemes import SCHEMES
 from ..tasks import TASKS, Recall, accuracy
 from ..training import INITS, OPTIMIZERS, initial_params, train
 from ..vanishing import input_gradients
@@ -43,6 +44,7 @@ METHOD_DEFAULTS = {
     "gate": None,
     "gate_bias": None,
     "optimizer": "sgd",
+    "scheme": "window",
 }
 
 _METHOD = {
@@ -59,6 +61,7 @@ _METHOD = {
     "gate": (config.text, False),
     "gate_bias": (config.number, False),
     "optimizer": (config.one_of(OPTIMIZERS), False),
+    "scheme": (config.one_of(SCHEMES), False),
 }
 _ONE_METHOD = config.table_of(_METHOD, "method settings")
 
@@ -189,7 +192,8 @@ def fit(values, method, length, truncate, run, *, verbose=False):
         history = train(
             p, data.x, data.y, epochs=values["epochs"],
             learning_rate=m.get("learning_rate", values["learning_rate"]),
-            batch_size=values["batch_size"], truncate=truncate, activation=activation,
+            batch_size=values["batch_size"], truncate=truncate, scheme=m["scheme"],
+            activation=activation,
             clip=m["clip"], omega_weight=m["omega_weight"], seed=_seed(seed, 3, run),
             evaluate=evaluate, until=values["success"], verbose=verbose,
             optimizer=m["optimizer"],

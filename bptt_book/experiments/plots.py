@@ -101,3 +101,36 @@ def truncation(result: Result, fig=None):
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def schemes(result: Result, fig=None):
+    """Accuracy against the truncation K, one line per truncation scheme, at one length L:
+    the shading marks K < L, where no window reaches the first token, and the dotted line
+    K = L + 1 = T, from which chunks and Theano's last steps hold the whole sequence."""
+    fig = new_figure(fig, height=3.8)
+    ax = fig.subplots()
+    methods = result.data["methods"]
+    (L,) = {c["length"] for m in methods for c in m["cells"]}
+    Ks = sorted({c["truncate"] for m in methods for c in m["cells"]})
+    ax.axvspan(min(Ks) - 0.5, L - 0.5, color="grey", alpha=0.12, linewidth=0)
+    ax.axvline(L + 0.5, color="grey", linestyle=":", linewidth=0.8)
+    ax.text(min(Ks) - 0.4, 1.08, f"K < L = {L}", fontsize=8, va="bottom")
+    ax.text(L + 0.6, 1.08, "K >= L + 1 = T", fontsize=8, va="bottom")
+    spread = 0.08
+    for i, m in enumerate(methods):
+        K = np.array([c["truncate"] for c in m["cells"]], dtype=float)
+        offset = (i - (len(methods) - 1) / 2) * spread
+        line, = ax.plot(K + offset, [c["mean_accuracy"] for c in m["cells"]],
+                        marker=MARKERS[i % len(MARKERS)],
+                        linestyle=LINESTYLES[i % len(LINESTYLES)], label=m["label"])
+        for c, x in zip(m["cells"], K + offset, strict=True):
+            acc = [r["accuracy"] for r in c["runs"]]
+            ax.plot(np.full(len(acc), x), acc, ".", color=line.get_color(), alpha=0.5)
+    ax.axhline(chance(result), color="grey", linestyle=":", linewidth=0.8)
+    _label_level(ax, chance(result), "chance")
+    ax.set(xlabel="truncation K", ylabel="accuracy of the last output", ylim=(-0.05, 1.2),
+           xticks=Ks, xlim=(min(Ks) - 0.5, max(Ks) + 0.5))
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    return fig

@@ -28,11 +28,13 @@ Figures in the chapters (the label each has there):
 - chapter 5: :func:`activations` (``fig-activations``), :func:`jacobian_norms`
   (``fig-jacobian-norms``), :func:`contributions` (``fig-contributions``);
 - chapter 6: :func:`gradient_growth` (``fig-gradient-growth``), :func:`clipping`
-  (``fig-clipping``).
+  (``fig-clipping``);
+- chapter 7: :func:`truncation_windows` (``fig-truncation-windows``), :func:`scheme_bias`
+  (``fig-scheme-bias``), :func:`gradient_costs` (``fig-gradient-costs``).
 
 Diagrams for the chapters to place (each docstring says where it is meant to go):
 :func:`folded_unrolled`, :func:`operator_graph`, :func:`backward_step`,
-:func:`walks_vs_sweep`, :func:`truncation_windows`, :func:`eigenvalues`,
+:func:`walks_vs_sweep`, :func:`eigenvalues`,
 :func:`jacobian_heatmap`, :func:`cliff`.
 
 The interactive explorer's results: :mod:`bptt_book.figures.explorer`.
@@ -78,6 +80,14 @@ from .jacobians import (
     jacobian_norms,
     jacobian_norms_data,
 )
+from .other_ways import (
+    GradientCosts,
+    SchemeBias,
+    gradient_costs,
+    gradient_costs_data,
+    scheme_bias,
+    scheme_bias_data,
+)
 from .states import (
     HiddenStates,
     UntrainedLoss,
@@ -98,7 +108,9 @@ from .truncation import (
 )
 
 __all__ = [
-    "SCHEMES", "Activation", "Activations", "Cliff", "Clipping", "Contributions", "Eigenvalues",
+    "SCHEMES", "Activation", "GradientCosts", "SchemeBias", "gradient_costs",
+    "gradient_costs_data", "scheme_bias", "scheme_bias_data", "Activations", "Cliff",
+    "Clipping", "Contributions", "Eigenvalues",
     "GradcheckStep", "GradientGrowth", "HiddenStates", "JacobianHeatmap", "JacobianNorms",
     "TruncationError", "TruncationWindows", "UntrainedLoss", "Walks", "activations",
     "activations_data", "backward_step", "cliff", "cliff_data", "cliff_step", "clipping",

@@ -61,14 +61,15 @@ def truncation_error(data: TruncationError | None = None) -> matplotlib.figure.F
 
 # ------------------------------------------------------------------ the truncation windows
 
-#: The schemes :func:`truncation_window` knows, in the order the diagram draws them.
-SCHEMES = ("per-output", "chunked", "last-K", "randomized")
+#: The schemes :func:`truncation_window` knows, in the order the diagram draws them: the names
+#: ``bb.bptt(..., scheme=...)`` takes (:mod:`bptt_book.schemes`).
+SCHEMES = ("window", "chunk", "theano", "random")
 
 _TITLES = {
-    "per-output": "per-output window\n(the tutorial, bb.bptt(truncate=K))",
-    "chunked": "chunks of K\n(state carried, gradient stopped)",
-    "last-K": "last K steps\n(Theano's truncate_gradient)",
-    "randomized": "randomized cuts, reweighted\n(Tallec & Ollivier 2017)",
+    "window": "per-output window\n(the tutorial; \"window\")",
+    "chunk": "chunks of K, state carried,\ngradient stopped (\"chunk\")",
+    "theano": "last K steps, Theano's\ntruncate_gradient (\"theano\")",
+    "random": "random cuts, reweighted\n(Tallec & Ollivier; \"random\")",
 }
 
 
@@ -82,33 +83,33 @@ def truncation_window(scheme: str, T: int, K: int, *,
     scheme gives that term: 1 kept, 0 dropped (and 0 above the diagonal, k > t, where no
     term exists).  The truncated gradient is ``sum_{t,k} w[t, k] delta_k^(t) s_{k-1}^T``.
 
-    - ``"per-output"``: every output's error walks back K steps, ``0 <= t - k <= K``; this
+    - ``"window"``: every output's error walks back K steps, ``0 <= t - k <= K``; this
       is ``bb.bptt(..., truncate=K)`` (and the tutorial's NumPy loop).
-    - ``"chunked"``: the sentence is cut into chunks of K steps, ``[0, K), [K, 2K), ...``;
+    - ``"chunk"``: the sentence is cut into chunks of K steps, ``[0, K), [K, 2K), ...``;
       the forward pass carries the state across a cut but the backward pass stops there,
       so a term is kept when t and k lie in one chunk (Williams & Peng's BPTT(K, K), the
-      usual truncated BPTT of deep-learning libraries).  Not in the package; encoded here
-      from that definition.
-    - ``"last-K"``: Theano's ``scan(..., truncate_gradient=K)``, which the tutorial's Theano
+      usual truncated BPTT of deep-learning libraries).
+    - ``"theano"``: Theano's ``scan(..., truncate_gradient=K)``, which the tutorial's Theano
       code uses: the backward loop runs over the last K steps of the sequence only, so a
       term is kept when ``k >= T - K`` (from every output ``t >= k``) and steps before
       ``T - K`` get nothing, not even from their own output.  (In that code V sits inside
-      the scan as well and gets the last K outputs' gradient only.)  Not in the package;
-      encoded from Theano's definition.
-    - ``"randomized"``: Tallec & Ollivier's ARTBP (2017).  Each link between step j-1 and
+      the scan as well and gets the last K outputs' gradient only.)
+    - ``"random"``: Tallec & Ollivier's ARTBP (2017).  Each link between step j-1 and
       step j (j = 1 ... T-1) is cut at random with probability ``c = 1/K`` (so cuts lie K
       steps apart on average), drawn from ``rng``; the error crossing a link that was not
       cut is divided by ``1 - c``.  A term is kept when no link between k and t was cut,
       with weight ``(1 - c) ** -(t - k)``, so its expected weight is exactly 1: the estimate
       is unbiased.  (The paper lets the probability vary with the step; here it is constant.)
-      Not in the package; encoded from the paper's definition.
+
+    Each is encoded here from its definition, independently of ``bb.bptt(..., scheme=...)``
+    (:mod:`bptt_book.schemes`), which computes the same weighted sums (tested).
 
     Raises ``ValueError`` for an unknown ``scheme``, ``T < 1`` or ``K < 1`` (``K >= 2`` for
-    ``"randomized"``, so that ``c < 1``), and ``TypeError`` when ``"randomized"`` gets no
+    ``"random"``, so that ``c < 1``), and ``TypeError`` when ``"random"`` gets no
     ``numpy.random.Generator``.
 
     >>> from bptt_book.figures import truncation_window
-    >>> truncation_window("chunked", 4, 2).astype(int).tolist()
+    >>> truncation_window("chunk", 4, 2).astype(int).tolist()
     [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 1]]
     """
     if scheme not in SCHEMES:
@@ -118,11 +119,11 @@ def truncation_window(scheme: str, T: int, K: int, *,
             raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
     t, k = np.indices((T, T))
     below = k <= t
-    if scheme == "per-output":
+    if scheme == "window":
         return (below & (t - k <= K)).astype(float)
-    if scheme == "chunked":
+    if scheme == "chunk":
         return (below & (t // K == k // K)).astype(float)
-    if scheme == "last-K":
+    if scheme == "theano":
         return (below & (k >= T - K)).astype(float)
     if K < 2:
         raise ValueError(f"K must be >= 2 for the randomized scheme (c = 1/K < 1); got {K}")
@@ -152,8 +153,8 @@ def truncation_windows_data(T: int = 12, K: int = 4, *, seed: int = 0) -> Trunca
 
 
 def truncation_windows(data: TruncationWindows | None = None) -> matplotlib.figure.Figure:
-    """Meant for chapter 2, "Truncated backpropagation through time" (after the remark that
-    Theano truncates differently): for T steps and window K, a grid per scheme of which
+    """Chapter 7, "Four ways to cut the gradient short" (``fig-truncation-windows``): for T
+    steps and window K, a grid per scheme of which
     (output t, step k) pairs contribute to the gradient of W and U; the exact gradient keeps
     the whole lower triangle.  The randomized scheme shows one draw, shaded by its weight."""
     d = truncation_windows_data() if data is None else data

@@ -58,10 +58,11 @@ class Tape(NamedTuple):
     n: np.ndarray  # n
 
 
-def forward(p, x, act=None):
+def forward(p, x, act=None, initial=None):
     """Run the GRU over token ids x (N, T); return its Tape.
 
     ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    ``initial`` is (h_(-1),), the states before step 0, each (N, H); None: zeros.
     """
     del act  # this cell's activations are fixed by its equations
     N, T = x.shape
@@ -72,7 +73,10 @@ def forward(p, x, act=None):
     r_all = np.empty((N, T, H), dtype=A.dtype)
     z_all = np.empty((N, T, H), dtype=A.dtype)
     n_all = np.empty((N, T, H), dtype=A.dtype)
-    h = np.zeros((N, H), dtype=A.dtype)
+    if initial is None:
+        h = np.zeros((N, H), dtype=A.dtype)
+    else:
+        h, = (np.asarray(v, dtype=A.dtype) for v in initial)
     WT = p.W.T
     bW = p.bW
     for t in range(T):
@@ -88,7 +92,7 @@ def forward(p, x, act=None):
         n = n_all[:, t] = np.tanh(a[:, 2*H:] + b[:, 2*H:]*r)
         # h' = h*z + n*(1 - z)
         h = h_all[:, t] = h*z + n*(1 - z)
-    h_prev_all = previous_states(h_all)
+    h_prev_all = previous_states(h_all, None if initial is None else initial[0])
     return Tape(h_all, h_prev_all, b_n_all, r_all, z_all, n_all)
 
 
@@ -227,3 +231,112 @@ def step_jacobians(p, tape, act=None):
         for j in range(S):
             J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J
+
+
+def sweep(p, tape, G, act=None, keep=None, carry=None):
+    """Exact BPTT over the steps of ``tape``, with cuts and a carried adjoint.
+
+    Returns dA, dB (N, T, kH), the adjoints of the two projections at every step, and
+    the adjoints sent back to the states before step 0 (h_(-1)).  ``keep`` (N, T)
+    multiplies the adjoint that step t sends back to step t-1 (0 cuts the link); None
+    keeps every link.  ``carry`` holds the adjoints arriving at the last step's states
+    from later steps; None: zeros.  With neither, this is ``backward`` without
+    truncation.
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    c3, c4, cb03 = C['c3'], C['c4'], C['cb03']
+    dB = np.empty((N, T, 3, H), dtype=G.dtype)
+    next_h = np.zeros_like(G[:, 0]) if carry is None else carry[0]
+    inc_h = np.empty_like(G)
+    for t in range(T - 1, -1, -1):
+        d_h = G[:, t] + next_h
+        inc_h[:, t] = d_h
+        db = dB[:, t]
+        db[..., 0:3, :] = cb03[:, t] * d_h[..., None, :]
+        # next_h = d_b @ W  (W.T*d_b as a row) + c3[:, t] * d_h
+        next_h = db.reshape(N, -1) @ W + c3[:, t] * d_h
+        if keep is not None:  # the link between step t-1 and step t
+            next_h = keep[:, t, None] * next_h
+    dB = dB.reshape(N, T, -1)
+    # blocks whose input adjoint differs from the recurrent one: from the adjoints that arrived
+    dA = dB.copy().reshape(N, T, 3, H)
+    dA[..., 2, :] = c4 * inc_h
+    return dA.reshape(N, T, -1), dB, (next_h,)
+
+
+def rtrl_coefficients(tape, act=None):
+    """The partial derivatives of each new state with respect to the inputs of its step
+    (previous states, blocks of a_t and of b_t), for every step at once: each (N, T, H).
+    """
+    del act  # this cell's activations are fixed by its equations
+    x0 = tape.z - 1
+    x1 = x0*(tape.n**2 - 1)
+    x2 = tape.r*x1
+    # r0 = z
+    r0 = tape.z
+    # r1 = b_n*r*(1 - n**2)*(1 - r)*(1 - z)
+    r1 = -tape.b_n*x2*(tape.r - 1)
+    # r2 = z*(1 - z)*(h - n)
+    r2 = -x0*tape.z*(tape.h_prev - tape.n)
+    # r3 = r*(1 - n**2)*(1 - z)
+    r3 = x2
+    # r4 = (1 - n**2)*(1 - z)
+    r4 = x1
+    return {'r0': r0, 'r1': r1, 'r2': r2, 'r3': r3, 'r4': r4}
+
+
+def rtrl(p, x, output, act=None):
+    """Real-time recurrent learning: the gradients of U, W, b_U, b_W, carried forwards.
+
+    Runs the cell over x (N, T) one step at a time, carrying for each state (h)
+    its sensitivity M (N, H, P): d state / d theta for the P entries theta of U, W, b_U, b_W
+    (each flattened row by row, in that order).  After step t it calls ``output(t, h)`` with
+    the new state h (N, H), which returns g_t = V^T (yhat_t - y_t) (N, H), and adds
+    g_t M to the gradient.  Nothing of an earlier step is kept: memory does not grow
+    with T.
+    """
+    N, T = x.shape
+    kH, D = p.U.shape
+    H = p.W.shape[1]
+    dtype = p.W.dtype
+    # the columns of a sensitivity: the entries of U, W, b_U, b_W, each row by row
+    U0, W0 = 0, kH * D
+    bU0, bW0 = W0 + kH * H, W0 + kH * H + kH
+    P = bW0 + kH
+    rows, units = np.arange(kH), np.arange(H)
+    sequences = np.arange(N)[:, None]
+    W_columns = W0 + rows[:, None] * H + units  # (kH, H): the column of W[r, c]
+    M_h = np.zeros((N, H, P), dtype=dtype)
+    Ad = np.zeros((N, kH, P), dtype=dtype)  # adot along every direction
+    Ad[:, rows, bU0 + rows] = 1  # along b_U[r]: e_r
+    grad = np.zeros(P, dtype=dtype)
+    state = None
+    for t in range(T):
+        tape = forward(p, x[:, t : t + 1], act, state)
+        state = (tape.h[:, 0],)
+        C = rtrl_coefficients(tape, act)
+        r0 = C['r0'][:, 0, :, None]
+        r1 = C['r1'][:, 0, :, None]
+        r2 = C['r2'][:, 0, :, None]
+        r3 = C['r3'][:, 0, :, None]
+        r4 = C['r4'][:, 0, :, None]
+        h_prev = tape.h_prev[:, 0]
+        # bdot = W*hdot + Wdot*s_prev + b_Wdot  (along every direction at once)
+        Bd = p.W @ M_h  # W*hdot
+        Bd[:, rows[:, None], W_columns] += h_prev[:, None, :]  # Wdot*h_prev: along W[r, c], h_c in row r
+        Bd[:, rows, bW0 + rows] += 1  # b_Wdot: along b_W[r], e_r
+        # adot = Udot*x_t + b_Udot: along U[r, x_t], e_r
+        U_columns = U0 + rows * D + x[:, t, None]  # (N, kH)
+        Ad[sequences, rows, U_columns] = 1
+        ad_r, bd_r = Ad[:, :H], Bd[:, :H]
+        ad_z, bd_z = Ad[:, H:2*H], Bd[:, H:2*H]
+        ad_n, bd_n = Ad[:, 2*H:], Bd[:, 2*H:]
+        # dot_h' = b_n*dot_a_r*r*(1 - n**2)*(1 - r)*(1 - z) + b_n*dot_b_r*r*(1 - n**2)*(1 - r)*(1 - z) + dot_a_n*(1 - n**2)*(1 - z) + dot_a_z*z*(1 - z)*(h - n) + dot_b_n*r*(1 - n**2)*(1 - z) + dot_b_z*z*(1 - z)*(h - n) + dot_h*z
+        M_h_new = ad_n*r4 + bd_n*r3 + M_h*r0 + r1*(ad_r + bd_r) + r2*(ad_z + bd_z)
+        M_h = M_h_new
+        Ad[sequences, rows, U_columns] = 0
+        g = output(t, state[0])  # g_t = V^T (yhat_t - y_t)
+        grad += np.tensordot(g, M_h, 2)  # g_t^T dh_t/dtheta
+    return grad[U0:W0].reshape(kH, D), grad[W0 : W0 + kH * H].reshape(kH, H), grad[bU0:bW0], grad[bW0:]

@@ -44,10 +44,12 @@ def input_projection(U, bU, x):
     return A
 
 
-def previous_states(S):
-    """s_(t-1) for every t, with s_(-1) = 0: (N, T, H)."""
+def previous_states(S, first=None):
+    """s_(t-1) for every t: (N, T, H), with s_(-1) = 0, or ``first`` (N, H)."""
     S_prev = np.zeros_like(S)
     S_prev[:, 1:] = S[:, :-1]
+    if first is not None:
+        S_prev[:, 0] = first
     return S_prev
 
 

@@ -63,10 +63,11 @@ class Tape(NamedTuple):
     tanh_c: np.ndarray  # tanh_c
 
 
-def forward(p, x, act=None):
+def forward(p, x, act=None, initial=None):
     """Run the LSTM over token ids x (N, T); return its Tape.
 
     ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    ``initial`` is (h_(-1), c_(-1),), the states before step 0, each (N, H); None: zeros.
     """
     del act  # this cell's activations are fixed by its equations
     N, T = x.shape
@@ -79,8 +80,11 @@ def forward(p, x, act=None):
     g_all = np.empty((N, T, H), dtype=A.dtype)
     o_all = np.empty((N, T, H), dtype=A.dtype)
     tanh_c_all = np.empty((N, T, H), dtype=A.dtype)
-    h = np.zeros((N, H), dtype=A.dtype)
-    c = np.zeros((N, H), dtype=A.dtype)
+    if initial is None:
+        h = np.zeros((N, H), dtype=A.dtype)
+        c = np.zeros((N, H), dtype=A.dtype)
+    else:
+        h, c = (np.asarray(v, dtype=A.dtype) for v in initial)
     WT = p.W.T
     bW = p.bW
     for t in range(T):
@@ -101,8 +105,8 @@ def forward(p, x, act=None):
         tanh_c = tanh_c_all[:, t] = np.tanh(c)
         # h' = o*tanh_c
         h = h_all[:, t] = o*tanh_c
-    h_prev_all = previous_states(h_all)
-    c_prev_all = previous_states(c_all)
+    h_prev_all = previous_states(h_all, None if initial is None else initial[0])
+    c_prev_all = previous_states(c_all, None if initial is None else initial[1])
     return Tape(h_all, c_all, h_prev_all, c_prev_all, i_all, f_all, g_all, o_all, tanh_c_all)
 
 
@@ -275,3 +279,132 @@ def step_jacobians(p, tape, act=None):
         for j in range(S):
             J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J
+
+
+def sweep(p, tape, G, act=None, keep=None, carry=None):
+    """Exact BPTT over the steps of ``tape``, with cuts and a carried adjoint.
+
+    Returns dA, dB (N, T, kH), the adjoints of the two projections at every step, and
+    the adjoints sent back to the states before step 0 (h_(-1), c_(-1)).  ``keep`` (N, T)
+    multiplies the adjoint that step t sends back to step t-1 (0 cuts the link); None
+    keeps every link.  ``carry`` holds the adjoints arriving at the last step's states
+    from later steps; None: zeros.  With neither, this is ``backward`` without
+    truncation.
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    c0, c4, c5, cb03 = C['c0'], C['c4'], C['c5'], C['cb03']
+    dB = np.empty((N, T, 4, H), dtype=G.dtype)
+    next_h = np.zeros_like(G[:, 0]) if carry is None else carry[0]
+    next_c = np.zeros_like(G[:, 0]) if carry is None else carry[1]
+    for t in range(T - 1, -1, -1):
+        d_h = G[:, t] + next_h
+        d_c = next_c
+        # adj_c' = d_c'*1 + d_h'*o*(1 - tanh_c**2)
+        adj_c = d_c + c0[:, t] * d_h
+        db = dB[:, t]
+        db[..., 0:3, :] = cb03[:, t] * adj_c[..., None, :]
+        db[..., 3, :] = c4[:, t] * d_h
+        # next_h = d_b @ W  (W.T*d_b as a row)
+        next_h = db.reshape(N, -1) @ W
+        next_c = c5[:, t] * adj_c
+        if keep is not None:  # the link between step t-1 and step t
+            next_h = keep[:, t, None] * next_h
+            next_c = keep[:, t, None] * next_c
+    dB = dB.reshape(N, T, -1)
+    return dB, dB, (next_h, next_c,)  # dA = dB: every block's two adjoints are equal
+
+
+def rtrl_coefficients(tape, act=None):
+    """The partial derivatives of each new state with respect to the inputs of its step
+    (previous states, blocks of a_t and of b_t), for every step at once: each (N, T, H).
+    """
+    del act  # this cell's activations are fixed by its equations
+    x0 = tape.o*(tape.tanh_c**2 - 1)
+    x1 = tape.f*x0
+    x2 = tape.g*tape.i*(tape.i - 1)
+    x3 = tape.c_prev*(tape.f - 1)
+    x4 = tape.i*(tape.g**2 - 1)
+    # r0 = f*o*(1 - tanh_c**2)
+    r0 = -x1
+    # r1 = f
+    r1 = tape.f
+    # r2 = g*i*o*(1 - i)*(1 - tanh_c**2)
+    r2 = x0*x2
+    # r3 = c*f*o*(1 - f)*(1 - tanh_c**2)
+    r3 = x1*x3
+    # r4 = i*o*(1 - g**2)*(1 - tanh_c**2)
+    r4 = x0*x4
+    # r5 = o*tanh_c*(1 - o)
+    r5 = -tape.o*tape.tanh_c*(tape.o - 1)
+    # r6 = g*i*(1 - i)
+    r6 = -x2
+    # r7 = c*f*(1 - f)
+    r7 = -tape.f*x3
+    # r8 = i*(1 - g**2)
+    r8 = -x4
+    return {'r0': r0, 'r1': r1, 'r2': r2, 'r3': r3, 'r4': r4, 'r5': r5, 'r6': r6, 'r7': r7, 'r8': r8}
+
+
+def rtrl(p, x, output, act=None):
+    """Real-time recurrent learning: the gradients of U, W, b_U, b_W, carried forwards.
+
+    Runs the cell over x (N, T) one step at a time, carrying for each state (h, c)
+    its sensitivity M (N, H, P): d state / d theta for the P entries theta of U, W, b_U, b_W
+    (each flattened row by row, in that order).  After step t it calls ``output(t, h)`` with
+    the new state h (N, H), which returns g_t = V^T (yhat_t - y_t) (N, H), and adds
+    g_t M to the gradient.  Nothing of an earlier step is kept: memory does not grow
+    with T.
+    """
+    N, T = x.shape
+    kH, D = p.U.shape
+    H = p.W.shape[1]
+    dtype = p.W.dtype
+    # the columns of a sensitivity: the entries of U, W, b_U, b_W, each row by row
+    U0, W0 = 0, kH * D
+    bU0, bW0 = W0 + kH * H, W0 + kH * H + kH
+    P = bW0 + kH
+    rows, units = np.arange(kH), np.arange(H)
+    sequences = np.arange(N)[:, None]
+    W_columns = W0 + rows[:, None] * H + units  # (kH, H): the column of W[r, c]
+    M_h = np.zeros((N, H, P), dtype=dtype)
+    M_c = np.zeros((N, H, P), dtype=dtype)
+    Ad = np.zeros((N, kH, P), dtype=dtype)  # adot along every direction
+    Ad[:, rows, bU0 + rows] = 1  # along b_U[r]: e_r
+    grad = np.zeros(P, dtype=dtype)
+    state = None
+    for t in range(T):
+        tape = forward(p, x[:, t : t + 1], act, state)
+        state = (tape.h[:, 0], tape.c[:, 0],)
+        C = rtrl_coefficients(tape, act)
+        r0 = C['r0'][:, 0, :, None]
+        r1 = C['r1'][:, 0, :, None]
+        r2 = C['r2'][:, 0, :, None]
+        r3 = C['r3'][:, 0, :, None]
+        r4 = C['r4'][:, 0, :, None]
+        r5 = C['r5'][:, 0, :, None]
+        r6 = C['r6'][:, 0, :, None]
+        r7 = C['r7'][:, 0, :, None]
+        r8 = C['r8'][:, 0, :, None]
+        h_prev = tape.h_prev[:, 0]
+        # bdot = W*hdot + Wdot*s_prev + b_Wdot  (along every direction at once)
+        Bd = p.W @ M_h  # W*hdot
+        Bd[:, rows[:, None], W_columns] += h_prev[:, None, :]  # Wdot*h_prev: along W[r, c], h_c in row r
+        Bd[:, rows, bW0 + rows] += 1  # b_Wdot: along b_W[r], e_r
+        # adot = Udot*x_t + b_Udot: along U[r, x_t], e_r
+        U_columns = U0 + rows * D + x[:, t, None]  # (N, kH)
+        Ad[sequences, rows, U_columns] = 1
+        ad_i, bd_i = Ad[:, :H], Bd[:, :H]
+        ad_f, bd_f = Ad[:, H:2*H], Bd[:, H:2*H]
+        ad_g, bd_g = Ad[:, 2*H:3*H], Bd[:, 2*H:3*H]
+        ad_o, bd_o = Ad[:, 3*H:], Bd[:, 3*H:]
+        # dot_h' = c*dot_a_f*f*o*(1 - f)*(1 - tanh_c**2) + c*dot_b_f*f*o*(1 - f)*(1 - tanh_c**2) + dot_a_g*i*o*(1 - g**2)*(1 - tanh_c**2) + dot_a_i*g*i*o*(1 - i)*(1 - tanh_c**2) + dot_a_o*o*tanh_c*(1 - o) + dot_b_g*i*o*(1 - g**2)*(1 - tanh_c**2) + dot_b_i*g*i*o*(1 - i)*(1 - tanh_c**2) + dot_b_o*o*tanh_c*(1 - o) + dot_c*f*o*(1 - tanh_c**2)
+        M_h_new = M_c*r0 + r2*(ad_i + bd_i) + r3*(ad_f + bd_f) + r4*(ad_g + bd_g) + r5*(ad_o + bd_o)
+        # dot_c' = c*dot_a_f*f*(1 - f) + c*dot_b_f*f*(1 - f) + dot_a_g*i*(1 - g**2) + dot_a_i*g*i*(1 - i) + dot_b_g*i*(1 - g**2) + dot_b_i*g*i*(1 - i) + dot_c*f
+        M_c_new = M_c*r1 + r6*(ad_i + bd_i) + r7*(ad_f + bd_f) + r8*(ad_g + bd_g)
+        M_h, M_c = M_h_new, M_c_new
+        Ad[sequences, rows, U_columns] = 0
+        g = output(t, state[0])  # g_t = V^T (yhat_t - y_t)
+        grad += np.tensordot(g, M_h, 2)  # g_t^T dh_t/dtheta
+    return grad[U0:W0].reshape(kH, D), grad[W0 : W0 + kH * H].reshape(kH, H), grad[bU0:bW0], grad[bW0:]

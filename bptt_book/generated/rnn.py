@@ -49,17 +49,21 @@ class Tape(NamedTuple):
     s_prev: np.ndarray  # s
 
 
-def forward(p, x, act=None):
+def forward(p, x, act=None, initial=None):
     """Run the plain RNN over token ids x (N, T); return its Tape.
 
     ``act`` is ``(f, f')`` when the cell's equations call the activation ``f``.
+    ``initial`` is (s_(-1),), the states before step 0, each (N, H); None: zeros.
     """
     f, _ = act  # the activation (and its derivative in the output)
     N, T = x.shape
     H = p.W.shape[1]
     A = input_projection(p.U, None, x)  # a_t = U x_t + b_U, every step
     s_all = np.empty((N, T, H), dtype=A.dtype)
-    s = np.zeros((N, H), dtype=A.dtype)
+    if initial is None:
+        s = np.zeros((N, H), dtype=A.dtype)
+    else:
+        s, = (np.asarray(v, dtype=A.dtype) for v in initial)
     WT = p.W.T
     for t in range(T):
         # b_t = W*s
@@ -67,7 +71,7 @@ def forward(p, x, act=None):
         a = A[:, t]
         # s' = f(a + b)
         s = s_all[:, t] = f(a + b)
-    s_prev_all = previous_states(s_all)
+    s_prev_all = previous_states(s_all, None if initial is None else initial[0])
     return Tape(s_all, s_prev_all)
 
 
@@ -171,3 +175,86 @@ def step_jacobians(p, tape, act=None):
         for j in range(S):
             J[..., i * H + units, j * H + units] += P[..., i, j, :]
     return J
+
+
+def sweep(p, tape, G, act=None, keep=None, carry=None):
+    """Exact BPTT over the steps of ``tape``, with cuts and a carried adjoint.
+
+    Returns dA, dB (N, T, kH), the adjoints of the two projections at every step, and
+    the adjoints sent back to the states before step 0 (s_(-1)).  ``keep`` (N, T)
+    multiplies the adjoint that step t sends back to step t-1 (0 cuts the link); None
+    keeps every link.  ``carry`` holds the adjoints arriving at the last step's states
+    from later steps; None: zeros.  With neither, this is ``backward`` without
+    truncation.
+    """
+    C = coefficients(tape, act)
+    N, T, H = G.shape
+    W = p.W
+    c0 = C['c0']
+    dB = np.empty_like(G)
+    next_s = np.zeros_like(G[:, 0]) if carry is None else carry[0]
+    for t in range(T - 1, -1, -1):
+        d_s = G[:, t] + next_s
+        db = dB[:, t] = c0[:, t] * d_s
+        # next_s = d_b @ W  (W.T*d_b as a row)
+        next_s = db @ W
+        if keep is not None:  # the link between step t-1 and step t
+            next_s = keep[:, t, None] * next_s
+    dB = dB.reshape(N, T, -1)
+    return dB, dB, (next_s,)  # dA = dB: every block's two adjoints are equal
+
+
+def rtrl_coefficients(tape, act=None):
+    """The partial derivatives of each new state with respect to the inputs of its step
+    (previous states, blocks of a_t and of b_t), for every step at once: each (N, T, H).
+    """
+    _, fprime = act  # the activation's derivative, written in its output
+    # r0 = fprime(s')
+    r0 = fprime(tape.s)
+    return {'r0': r0}
+
+
+def rtrl(p, x, output, act=None):
+    """Real-time recurrent learning: the gradients of U, W, carried forwards.
+
+    Runs the cell over x (N, T) one step at a time, carrying for each state (s)
+    its sensitivity M (N, H, P): d state / d theta for the P entries theta of U, W
+    (each flattened row by row, in that order).  After step t it calls ``output(t, s)`` with
+    the new state s (N, H), which returns g_t = V^T (yhat_t - y_t) (N, H), and adds
+    g_t M to the gradient.  Nothing of an earlier step is kept: memory does not grow
+    with T.
+    """
+    N, T = x.shape
+    kH, D = p.U.shape
+    H = p.W.shape[1]
+    dtype = p.W.dtype
+    # the columns of a sensitivity: the entries of U, W, each row by row
+    U0, W0 = 0, kH * D
+    P = W0 + kH * H
+    rows, units = np.arange(kH), np.arange(H)
+    sequences = np.arange(N)[:, None]
+    W_columns = W0 + rows[:, None] * H + units  # (kH, H): the column of W[r, c]
+    M_s = np.zeros((N, H, P), dtype=dtype)
+    Ad = np.zeros((N, kH, P), dtype=dtype)  # adot along every direction
+    grad = np.zeros(P, dtype=dtype)
+    state = None
+    for t in range(T):
+        tape = forward(p, x[:, t : t + 1], act, state)
+        state = (tape.s[:, 0],)
+        C = rtrl_coefficients(tape, act)
+        r0 = C['r0'][:, 0, :, None]
+        s_prev = tape.s_prev[:, 0]
+        # bdot = W*hdot + Wdot*s_prev  (along every direction at once)
+        Bd = p.W @ M_s  # W*hdot
+        Bd[:, rows[:, None], W_columns] += s_prev[:, None, :]  # Wdot*s_prev: along W[r, c], s_c in row r
+        # adot = Udot*x_t: along U[r, x_t], e_r
+        U_columns = U0 + rows * D + x[:, t, None]  # (N, kH)
+        Ad[sequences, rows, U_columns] = 1
+        ad, bd = Ad, Bd
+        # dot_s' = dot_a*fprime(s') + dot_b*fprime(s')
+        M_s_new = r0*(ad + bd)
+        M_s = M_s_new
+        Ad[sequences, rows, U_columns] = 0
+        g = output(t, state[0])  # g_t = V^T (yhat_t - y_t)
+        grad += np.tensordot(g, M_s, 2)  # g_t^T ds_t/dtheta
+    return grad[U0:W0].reshape(kH, D), grad[W0 : W0 + kH * H].reshape(kH, H)
