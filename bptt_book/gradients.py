@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _checks
+from . import _checks, backend
 from .cells import CellParams
 from .generated import layers
 from .model import Prepared, _probabilities, loss_of, output_chunks, prepare, run
@@ -62,11 +62,19 @@ def bptt(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
 
 
 def gradients_of(prepared: Prepared, truncate: int | None = None) -> CellParams:
-    """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`)."""
-    cell, p = prepared.cell, prepared.params
-    tape, S = run(prepared)
+    """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`).
+
+    The exact gradient of a built-in cell runs on the compiled kernels when the backend
+    chooses them (:mod:`bptt_book.backend`); everything else on the NumPy reference.
+    """
     if prepared.y is None:
         raise ValueError("the gradient needs labels y")
+    if truncate is None or truncate >= prepared.x.shape[1] - 1:
+        compiled = backend.gradient(prepared)
+        if compiled is not None:
+            return compiled
+    cell, p = prepared.cell, prepared.params
+    tape, S = run(prepared)
     dV, G = _output_layer(p.V, S, prepared.y)
     dA, dB = cell.backward(p, tape, G, truncate, prepared.act)
     S_prev = getattr(tape, f"{cell.STATES[0]}_prev")

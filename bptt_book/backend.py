@@ -1,0 +1,203 @@
+"""Which target computes a gradient: the NumPy reference or the compiled (Numba) kernels.
+
+Every built-in cell is printed twice from one derivation: as NumPy code
+(``bptt_book/generated/<cell>.py``, the reference, always there) and as Numba kernels
+(``bptt_book/generated/numba_<cell>.py``).  The compiled kernels run the exact gradient of
+:func:`bptt_book.bptt` (and so every training step) when Numba and SciPy are installed --
+``pip install 'bptt_book[fast]'`` -- and the NumPy code runs everything else: the truncated
+gradient, the loss, the forward pass, the Jacobians, and a reader's own cells.  The two agree
+to rounding (the tests hold them to ``rtol = 1e-9`` in float64).
+
+The environment variable ``BPTT_BOOK_BACKEND`` chooses:
+
+``auto`` (the default)
+    the compiled kernels when ``numba`` and ``scipy`` can be imported, else NumPy;
+``numpy``
+    always the NumPy reference (nothing imports Numba);
+``numba``
+    always the compiled kernels where they exist; an error when Numba or SciPy is missing.
+
+:func:`use` does the same for a block of code.  Numba is imported at the first gradient that
+runs compiled, never by ``import bptt_book``; that first call in a process costs about a
+second (Numba starting up, kernels loaded from its cache) and, the very first time on a
+machine, several seconds per cell and precision while the kernels compile.
+
+>>> from bptt_book import backend
+>>> with backend.use("numpy"):
+...     backend.active()
+'numpy'
+"""
+
+import functools
+import importlib
+import importlib.util
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .cells import CellParams
+from .generated import CELLS, layers
+from .generated.activations import ACTIVATIONS
+from .model import Prepared, _row_max, output_chunks
+
+#: The environment variable that chooses the backend, and its values.
+ENV = "BPTT_BOOK_BACKEND"
+CHOICES = ("auto", "numpy", "numba")
+
+_forced: str | None = None  # set by use()
+_broken: str | None = None  # why importing the compiled target failed under "auto"
+_ACTIVATION_NAMES = {pair: name for name, pair in ACTIVATIONS.items()}
+
+
+def _choice(value: object, where: str) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in CHOICES:
+        raise ValueError(f"{where} must be one of {', '.join(CHOICES)}; got {value!r}")
+    return value.strip().lower()
+
+
+def requested() -> str:
+    """What was asked for: :func:`use`'s choice inside its block, else ``$BPTT_BOOK_BACKEND``
+    (``auto`` when unset or empty)."""
+    if _forced is not None:
+        return _forced
+    value = os.environ.get(ENV, "") or "auto"
+    return _choice(value, f"the environment variable {ENV}")
+
+
+@functools.cache
+def installed() -> bool:
+    """True when ``numba`` and ``scipy`` are installed (found, not imported)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("numba", "scipy"))
+
+
+def active() -> str:
+    """``"numba"`` or ``"numpy"``: the target the exact gradient runs on now.
+
+    ``ImportError`` when ``numba`` is requested and not installed."""
+    choice = requested()
+    if choice == "numpy":
+        return "numpy"
+    if not installed():
+        if choice == "numba":
+            raise ImportError(f"{ENV}=numba needs Numba and SciPy: "
+                              "pip install 'bptt_book[fast]'")
+        return "numpy"
+    if choice == "auto" and _broken is not None:
+        return "numpy"
+    return "numba"
+
+
+@contextmanager
+def use(name: str) -> Iterator[None]:
+    """Run a block with the backend ``name`` (``"auto"``, ``"numpy"`` or ``"numba"``),
+    whatever ``$BPTT_BOOK_BACKEND`` says."""
+    global _forced
+    choice = _choice(name, "name")
+    before, _forced = _forced, choice
+    try:
+        yield
+    finally:
+        _forced = before
+
+
+# ------------------------------------------------------------------------ the compiled path
+
+
+@functools.cache
+def _modules(name: str) -> tuple[ModuleType, ModuleType] | None:
+    """The generated kernels of the built-in cell ``name`` and the shared kernels, imported
+    now (this is where Numba is imported); None for a cell without a compiled target."""
+    if importlib.util.find_spec(f"bptt_book.generated.numba_{name}") is None:
+        return None
+    return (importlib.import_module(f"bptt_book.generated.numba_{name}"),
+            importlib.import_module("bptt_book.kernels"))
+
+
+def _load(name: str) -> tuple[ModuleType, ModuleType] | None:
+    global _broken
+    try:
+        return _modules(name)
+    except ImportError as error:  # a Numba that does not work with this NumPy, ...
+        if requested() == "numba":
+            raise
+        _broken = f"{type(error).__name__}: {error}"
+        warnings.warn(f"the compiled backend failed to load ({_broken}); computing with "
+                      f"NumPy (set {ENV}=numpy to silence this)", RuntimeWarning, stacklevel=4)
+        return None
+
+
+def gradient(prepared: Prepared) -> CellParams | None:
+    """The exact gradient of checked arguments by the compiled kernels, or None when they do
+    not apply (the NumPy backend is chosen, or the cell has no compiled target)."""
+    if active() != "numba":
+        return None
+    cell = prepared.cell
+    if CELLS.get(cell.NAME) is not cell:  # a reader's own cell: NumPy only
+        return None
+    loaded = _load(cell.NAME)
+    if loaded is None:
+        return None
+    compiled, shared = loaded
+    act = None if prepared.act is None else _ACTIVATION_NAMES.get(prepared.act)
+    if act not in compiled.KERNELS or prepared.y is None:
+        return None
+    forward, backward = compiled.KERNELS[act]
+    return _gradient(prepared, compiled, shared, forward, backward)
+
+
+def _gradient(prepared: Prepared, compiled: ModuleType, shared: ModuleType, forward: Any,
+              backward: Any) -> CellParams:
+    """Allocate, run the kernels, and finish with the products every cell shares.
+
+    The arrays are time-major (T, B, ...), so the rows of a step of the whole batch are
+    contiguous; the parameter gradients are the same products as
+    :func:`bptt_book.generated.layers.projection_gradients`: ``dW = sum_t dB_t h_(t-1)^T``
+    (one matrix product over the steps after the first), ``dU`` the scatter of ``dA`` into
+    the columns of the words, and the biases the sums of ``dA`` and ``dB``.
+    """
+    p = prepared.params
+    x, y = prepared.x, prepared.y
+    assert y is not None
+    dtype = p.U.dtype
+    U, W = np.ascontiguousarray(p.U), np.ascontiguousarray(p.W)
+    WT = np.ascontiguousarray(W.T)
+    (kH, D), H = U.shape, W.shape[1]
+    B, T = x.shape
+    xT = np.ascontiguousarray(x.T, dtype=np.intp)
+    tape = [np.empty((T, B, H), dtype) for _ in compiled.TAPE]
+    biases = tuple(np.ascontiguousarray(getattr(p, name)) for name in ("bU", "bW")
+                   if compiled.BIASES)
+    forward(U, WT, *biases, xT, *tape)
+    S = tape[0]
+    dV, G = _output_layer(p.V, S.reshape(T * B, H), np.ascontiguousarray(y.T).reshape(-1),
+                          shared)
+    dB = np.empty((T, B, kH), dtype)
+    dA = np.empty_like(dB) if compiled.SEPARATE_DA else dB
+    backward(W, WT, G.reshape(T, B, H), *tape, *((dA,) if compiled.SEPARATE_DA else ()), dB)
+    dW = dB[1:].reshape(-1, kH).T @ S[:-1].reshape(-1, H)
+    dUT = np.zeros((D, kH), dtype)
+    shared.scatter_rows(dUT, xT, dA)
+    grads = [dUT.T, dV, dW]
+    if compiled.BIASES:
+        grads += [dA.reshape(-1, kH).sum(axis=0), dB.reshape(-1, kH).sum(axis=0)]
+    return prepared.cell.PARAMS(*grads)
+
+
+def _output_layer(V: np.ndarray, S2: np.ndarray, y2: np.ndarray,
+                  shared: ModuleType) -> tuple[np.ndarray, np.ndarray]:
+    """dV and the rows g_t, chunk by chunk as on the NumPy path: the row maxima from NumPy
+    (with its check that every logit is finite), the softmax in one compiled pass, then the
+    generated output layer (``P - Y`` and the two products)."""
+    G = np.empty_like(S2)
+    dV: np.ndarray | None = None
+    for rows, o in output_chunks(S2, V):
+        top = _row_max(o, V)
+        shared.softmax_rows(o, top.reshape(-1))
+        dV, G[rows] = layers.output_layer(V, S2[rows], o, y2[rows], dV)
+    assert dV is not None
+    return dV, G
