@@ -41,13 +41,16 @@ from typing import Any
 import numpy as np
 
 from .cells import CellParams
-from .generated import CELLS, layers
+from .generated import CELLS
 from .generated.activations import ACTIVATIONS
-from .model import Prepared, _row_max, output_chunks
+from .model import CHUNK, Prepared, _logits_buffer, _row_max
 
 #: The environment variable that chooses the backend, and its values.
 ENV = "BPTT_BOOK_BACKEND"
 CHOICES = ("auto", "numpy", "numba")
+
+#: The most logits (T x D numbers) the compiled path holds at once: 16 MB in float64.
+LOGITS = 1 << 21
 
 _forced: str | None = None  # set by use()
 _broken: str | None = None  # why importing the compiled target failed under "auto"
@@ -190,14 +193,32 @@ def _gradient(prepared: Prepared, compiled: ModuleType, shared: ModuleType, forw
 
 def _output_layer(V: np.ndarray, S2: np.ndarray, y2: np.ndarray,
                   shared: ModuleType) -> tuple[np.ndarray, np.ndarray]:
-    """dV and the rows g_t, chunk by chunk as on the NumPy path: the row maxima from NumPy
-    (with its check that every logit is finite), the softmax in one compiled pass, then the
-    generated output layer (``P - Y`` and the two products)."""
+    """dV and the rows g_t of ``V^T (yhat_t - y_t)``, block by block as on the NumPy path
+    (:func:`bptt_book.generated.layers.output_layer`): the logits ``S V^T``, their row maxima
+    from NumPy (with its check that every one is finite), then one compiled pass per row for
+    ``softmax - onehot(y)``, and the two products ``dV = (S^T Do)^T`` and ``G = Do V``.
+
+    A block holds up to :data:`LOGITS` numbers (at least :data:`~bptt_book.model.CHUNK`
+    rows), so at a small vocabulary one block covers a long sequence.
+    """
+    N, D = S2.shape[0], V.shape[0]
     G = np.empty_like(S2)
     dV: np.ndarray | None = None
-    for rows, o in output_chunks(S2, V):
-        top = _row_max(o, V)
-        shared.softmax_rows(o, top.reshape(-1))
-        dV, G[rows] = layers.output_layer(V, S2[rows], o, y2[rows], dV)
+    step = max(CHUNK, LOGITS // D)
+    with np.errstate(invalid="ignore", over="ignore"):  # _row_max reports these
+        for start in range(0, N, step):
+            rows = slice(start, min(start + step, N))
+            o = _logits_buffer(rows.stop - start, D, S2.dtype)
+            np.matmul(S2[rows], V.T, out=o)
+            top = o.max(axis=1)
+            if not np.isfinite(top).all():
+                _row_max(o, V)  # raises, naming the cause
+            shared.softmax_minus_onehot(o, top, y2[rows])
+            part = (S2[rows].T @ o).T
+            if dV is None:
+                dV = part
+            else:
+                dV += part
+            np.matmul(o, V, out=G[rows])
     assert dV is not None
     return dV, G

@@ -5,9 +5,10 @@ These two are not cell code and come from no derivation; they are the compiled v
 steps the NumPy path also writes by hand or leaves to NumPy (:mod:`bptt_book.model`,
 :mod:`bptt_book.generated.layers`):
 
-- :func:`softmax_rows`: the softmax of a block of logits in place, given the row maxima
-  (NumPy takes those: its maximum vectorises, a compiled one does not), in one pass that
-  exponentiates, sums and scales while the row is in cache;
+- :func:`softmax_minus_onehot`: ``yhat_t - y_t`` for a block of logits, in place, given
+  the row maxima (NumPy takes those: its maximum vectorises, a compiled one does not), in
+  one pass per row that exponentiates, sums, scales and subtracts 1 at the label while the
+  row is in cache;
 - :func:`scatter_rows`: ``dU^T[x_t] += dA_t`` for every step, the one-hot product
   ``dA^T X`` as a row scatter into a (D, kH) array (contiguous rows, unlike ``np.add.at``).
 
@@ -18,13 +19,13 @@ from numba import njit
 
 from .vmath import exp_neg_
 
-__all__ = ["scatter_rows", "softmax_rows"]
+__all__ = ["scatter_rows", "softmax_minus_onehot"]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
-def softmax_rows(logits, top):
-    """``logits[n] <- exp(logits[n] - top[n]) / sum(...)`` for every row n, in place
-    (``reassoc`` lets the row sum vectorise)."""
+def softmax_minus_onehot(logits, top, y):
+    """``logits[n] <- softmax(logits[n]) - onehot(y[n])`` for every row n, in place, with
+    ``top[n]`` the row's maximum (``reassoc`` lets the row sum vectorise)."""
     N, D = logits.shape
     one = logits.dtype.type(1)
     for n in range(N):
@@ -38,6 +39,7 @@ def softmax_rows(logits, top):
         scale = one / total
         for k in range(D):
             row[k] *= scale
+        row[y[n]] -= one
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})

@@ -84,7 +84,7 @@ class NumbaPrinter(PythonCodePrinter):
     >>> n, z = sp.symbols("n z", real=True)
     >>> p = NumbaPrinter({n: "n", z: "z"})
     >>> p.doprint((1 - n**2) * (1 - z) / 2)
-    '(one - n*n)*(one - z)/two'
+    '(one - (n*n))*(one - z)/two'
     >>> sorted(p.constants.values())
     ['one', 'two']
     >>> p.doprint(sp.tanh(n + z)), p.used
@@ -129,9 +129,9 @@ class NumbaPrinter(PythonCodePrinter):
         require(exp.is_Integer and exp != 0, f"only integer powers print: {expr}")
         factor = self.parenthesize(base, PRECEDENCE["Mul"], strict=True)
         product = "*".join([factor] * abs(int(exp)))
-        if exp > 0:
-            return product
-        return f"{self.constant(1)}/{product if abs(int(exp)) == 1 else f'({product})'}"
+        if abs(int(exp)) > 1:  # a product in the place of a power: keep it one operand
+            product = f"({product})"
+        return product if exp > 0 else f"{self.constant(1)}/{product}"
 
     def _print(self, expr, **kwargs):
         # An activation of the table (tanh is SymPy's own function, which the stock printer

@@ -130,7 +130,7 @@ def backward(W, WT, G, tape_h, tape_b_n, tape_r, tape_z, tape_n, dA, dB):
                 n = n_t[u]
                 h = h_prev[u]
                 x0 = z - one
-                x1 = x0*(n*n - one)
+                x1 = x0*((n*n) - one)
                 x2 = r*x1
                 # c0 = b_n*r*(1 - n**2)*(1 - r)*(1 - z)
                 c0 = -b_n*x2*(r - one)

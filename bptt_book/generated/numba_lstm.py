@@ -136,13 +136,13 @@ def backward(W, WT, G, tape_h, tape_c, tape_i, tape_f, tape_g, tape_o, tape_tanh
                 tanh_c = tanh_c_t[u]
                 c = c_prev[u]
                 # c0 = o*(1 - tanh_c**2)
-                c0 = -o*(tanh_c*tanh_c - one)
+                c0 = -o*((tanh_c*tanh_c) - one)
                 # c1 = g*i*(1 - i)
                 c1 = -g*i*(i - one)
                 # c2 = c*f*(1 - f)
                 c2 = -c*f*(f - one)
                 # c3 = i*(1 - g**2)
-                c3 = -i*(g*g - one)
+                c3 = -i*((g*g) - one)
                 # c4 = o*tanh_c*(1 - o)
                 c4 = -o*tanh_c*(o - one)
                 # c5 = f

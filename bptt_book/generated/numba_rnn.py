@@ -84,7 +84,7 @@ def backward_tanh(W, WT, G, tape_s, dB):
             for u in range(H):
                 s_new = s_t[u]
                 # c0 = 1 - s'**2
-                c0 = one - s_new*s_new
+                c0 = one - (s_new*s_new)
                 d_s = g_out[u] + carry_m[u]
                 # d_b = c0*d_s
                 db[u] = c0*d_s
