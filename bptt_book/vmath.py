@@ -34,6 +34,11 @@ would not vectorise); where the result may be subnormal, as two factors ``2^(k//
 NaN in gives NaN out; ``±inf`` gives the limits.  The float32 versions compute in float32
 throughout (their constants are float32), the float64 versions in float64.  This module
 imports Numba; the package imports it only when the compiled target runs.
+
+Editing this module: Numba's on-disk cache checks only the file of each cached kernel, not
+what it calls, so delete the cached kernels afterwards (``*.nbi`` and ``*.nbc`` in
+``bptt_book/generated/__pycache__`` and ``bptt_book/__pycache__``).  An installed package is
+unaffected (installing writes every file anew).
 """
 
 import math
