@@ -2,11 +2,12 @@
 
 Every built-in cell is printed twice from one derivation: as NumPy code
 (``bptt_book/generated/<cell>.py``, the reference, always there) and as Numba kernels
-(``bptt_book/generated/numba_<cell>.py``).  The compiled kernels run the exact gradient of
+(``bptt_book/generated/numba_<cell>.py``).  The compiled kernels compute the gradient of
 :func:`bptt_book.bptt` (and so every training step) when Numba and SciPy are installed --
-``pip install 'bptt_book[fast]'`` -- and the NumPy code runs everything else: the truncated
-gradient, the loss, the forward pass, the Jacobians, and a reader's own cells.  The two agree
-to rounding (the tests hold them to ``rtol = 1e-9`` in float64).
+``pip install 'bptt_book[fast]'`` -- the exact one entirely, a truncated one up to the NumPy
+module's truncated backward pass.  The NumPy code runs everything else: the loss, the forward
+pass, the Jacobians, and a reader's own cells.  The two targets agree to rounding (the tests
+hold them to ``rtol = 1e-9`` in float64).
 
 The environment variable ``BPTT_BOOK_BACKEND`` chooses:
 
@@ -41,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .cells import CellParams
-from .generated import CELLS
+from .generated import CELLS, layers
 from .generated.activations import ACTIVATIONS
 from .model import CHUNK, Prepared, _logits_buffer, _row_max
 
@@ -49,8 +50,9 @@ from .model import CHUNK, Prepared, _logits_buffer, _row_max
 ENV = "BPTT_BOOK_BACKEND"
 CHOICES = ("auto", "numpy", "numba")
 
-#: The most logits (T x D numbers) the compiled path holds at once: 16 MB in float64.
-LOGITS = 1 << 21
+#: The most logits (T x D numbers) the compiled path holds at once (4 MB in float64), but
+#: never fewer rows than the NumPy path's CHUNK.
+LOGITS = 1 << 19
 
 _forced: str | None = None  # set by use()
 _broken: str | None = None  # why importing the compiled target failed under "auto"
@@ -134,10 +136,16 @@ def _load(name: str) -> tuple[ModuleType, ModuleType] | None:
         return None
 
 
-def gradient(prepared: Prepared) -> CellParams | None:
-    """The exact gradient of checked arguments by the compiled kernels, or None when they do
-    not apply (the NumPy backend is chosen, or the cell has no compiled target)."""
-    if active() != "numba":
+def gradient(prepared: Prepared, truncate: int | None = None) -> CellParams | None:
+    """The gradient of checked arguments on the compiled target, or None when it does not
+    apply (the NumPy backend is chosen, or the cell has no compiled target).
+
+    The exact gradient (``truncate`` None, or at least T - 1) runs entirely compiled.  A
+    truncated one runs the compiled forward pass and output layer, then the NumPy module's
+    truncated backward pass on the same values, so that the exact and the truncated gradient
+    of V, which no truncation touches, stay identical on either target.
+    """
+    if active() != "numba" or prepared.y is None:
         return None
     cell = prepared.cell
     if CELLS.get(cell.NAME) is not cell:  # a reader's own cell: NumPy only
@@ -147,15 +155,38 @@ def gradient(prepared: Prepared) -> CellParams | None:
         return None
     compiled, shared = loaded
     act = None if prepared.act is None else _ACTIVATION_NAMES.get(prepared.act)
-    if act not in compiled.KERNELS or prepared.y is None:
+    if act not in compiled.KERNELS:
         return None
     forward, backward = compiled.KERNELS[act]
-    return _gradient(prepared, compiled, shared, forward, backward)
+    if truncate is None or truncate >= prepared.x.shape[1] - 1:
+        return _exact(prepared, compiled, shared, forward, backward)
+    return _truncated(prepared, compiled, shared, forward, truncate)
 
 
-def _gradient(prepared: Prepared, compiled: ModuleType, shared: ModuleType, forward: Any,
-              backward: Any) -> CellParams:
-    """Allocate, run the kernels, and finish with the products every cell shares.
+def _forward(prepared: Prepared, compiled: ModuleType, shared: ModuleType,
+             forward: Any) -> tuple[dict[str, Any], list[np.ndarray], np.ndarray, np.ndarray]:
+    """The compiled forward pass and output layer: the contiguous arguments of the kernels,
+    the tape (time-major arrays (T, B, H), in the order of ``compiled.TAPE``), dV and the rows
+    g_t (T * B, H)."""
+    p = prepared.params
+    x, y = prepared.x, prepared.y
+    assert y is not None
+    W = np.ascontiguousarray(p.W)
+    args = {"U": np.ascontiguousarray(p.U), "W": W, "WT": np.ascontiguousarray(W.T),
+            "xT": np.ascontiguousarray(x.T, dtype=np.intp)}
+    biases = tuple(np.ascontiguousarray(getattr(p, name)) for name in ("bU", "bW")
+                   if compiled.BIASES)
+    (B, T), H = x.shape, W.shape[1]
+    tape = [np.empty((T, B, H), W.dtype) for _ in compiled.TAPE]
+    forward(args["U"], args["WT"], *biases, args["xT"], *tape)
+    dV, G = _output_layer(p.V, tape[0].reshape(T * B, H),
+                          np.ascontiguousarray(y.T).reshape(-1), shared)
+    return args, tape, dV, G
+
+
+def _exact(prepared: Prepared, compiled: ModuleType, shared: ModuleType, forward: Any,
+           backward: Any) -> CellParams:
+    """Every kernel, then the products every cell shares.
 
     The arrays are time-major (T, B, ...), so the rows of a step of the whole batch are
     contiguous; the parameter gradients are the same products as
@@ -163,32 +194,43 @@ def _gradient(prepared: Prepared, compiled: ModuleType, shared: ModuleType, forw
     (one matrix product over the steps after the first), ``dU`` the scatter of ``dA`` into
     the columns of the words, and the biases the sums of ``dA`` and ``dB``.
     """
-    p = prepared.params
-    x, y = prepared.x, prepared.y
-    assert y is not None
-    dtype = p.U.dtype
-    U, W = np.ascontiguousarray(p.U), np.ascontiguousarray(p.W)
-    WT = np.ascontiguousarray(W.T)
+    args, tape, dV, G = _forward(prepared, compiled, shared, forward)
+    U, W, xT = args["U"], args["W"], args["xT"]
     (kH, D), H = U.shape, W.shape[1]
-    B, T = x.shape
-    xT = np.ascontiguousarray(x.T, dtype=np.intp)
-    tape = [np.empty((T, B, H), dtype) for _ in compiled.TAPE]
-    biases = tuple(np.ascontiguousarray(getattr(p, name)) for name in ("bU", "bW")
-                   if compiled.BIASES)
-    forward(U, WT, *biases, xT, *tape)
-    S = tape[0]
-    dV, G = _output_layer(p.V, S.reshape(T * B, H), np.ascontiguousarray(y.T).reshape(-1),
-                          shared)
-    dB = np.empty((T, B, kH), dtype)
+    T, B = xT.shape
+    dB = np.empty((T, B, kH), W.dtype)
     dA = np.empty_like(dB) if compiled.SEPARATE_DA else dB
-    backward(W, WT, G.reshape(T, B, H), *tape, *((dA,) if compiled.SEPARATE_DA else ()), dB)
+    backward(W, args["WT"], G.reshape(T, B, H), *tape,
+             *((dA,) if compiled.SEPARATE_DA else ()), dB)
+    S = tape[0]
     dW = dB[1:].reshape(-1, kH).T @ S[:-1].reshape(-1, H)
-    dUT = np.zeros((D, kH), dtype)
+    dUT = np.zeros((D, kH), W.dtype)
     shared.scatter_rows(dUT, xT, dA)
     grads = [dUT.T, dV, dW]
     if compiled.BIASES:
         grads += [dA.reshape(-1, kH).sum(axis=0), dB.reshape(-1, kH).sum(axis=0)]
     return prepared.cell.PARAMS(*grads)
+
+
+def _truncated(prepared: Prepared, compiled: ModuleType, shared: ModuleType, forward: Any,
+               truncate: int) -> CellParams | None:
+    """The compiled forward pass and output layer, then the NumPy module's truncated
+    backward pass and projection gradients on the same values (viewed batch-major)."""
+    cell = prepared.cell
+    args, tape, dV, G = _forward(prepared, compiled, shared, forward)
+    T, B = args["xT"].shape
+    values = {name: a.transpose(1, 0, 2) for name, a in zip(compiled.TAPE, tape, strict=True)}
+    for state in cell.STATES:
+        values[f"{state}_prev"] = layers.previous_states(values[state])
+    if set(values) != set(cell.Tape._fields):  # the two targets keep different values
+        return None
+    p = prepared.params
+    numpy_tape = cell.Tape(**values)
+    dA, dB = cell.backward(p, numpy_tape, G.reshape(T, B, -1).transpose(1, 0, 2), truncate,
+                           prepared.act)
+    S_prev = values[f"{cell.STATES[0]}_prev"]
+    grads = layers.projection_gradients(p.U, prepared.x, S_prev, dA, dB, cell.BIASES)
+    return cell.PARAMS(grads[0], dV, grads[1], *grads[2:])
 
 
 def _output_layer(V: np.ndarray, S2: np.ndarray, y2: np.ndarray,

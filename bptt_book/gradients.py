@@ -64,15 +64,14 @@ def bptt(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
 def gradients_of(prepared: Prepared, truncate: int | None = None) -> CellParams:
     """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`).
 
-    The exact gradient of a built-in cell runs on the compiled kernels when the backend
-    chooses them (:mod:`bptt_book.backend`); everything else on the NumPy reference.
+    A built-in cell runs on the compiled kernels when the backend chooses them
+    (:mod:`bptt_book.backend`), everything else on the NumPy reference.
     """
     if prepared.y is None:
         raise ValueError("the gradient needs labels y")
-    if truncate is None or truncate >= prepared.x.shape[1] - 1:
-        compiled = backend.gradient(prepared)
-        if compiled is not None:
-            return compiled
+    compiled = backend.gradient(prepared, truncate)
+    if compiled is not None:
+        return compiled
     cell, p = prepared.cell, prepared.params
     tape, S = run(prepared)
     dV, G = _output_layer(p.V, S, prepared.y)

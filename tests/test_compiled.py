@@ -169,17 +169,30 @@ def test_the_compiled_kernels_run_when_chosen(monkeypatch, cell):
 
 
 @needs_numba
-def test_truncation_and_a_readers_cell_fall_back_to_numpy(monkeypatch):
+@pytest.mark.parametrize(("cell", "activation"), CASES)
+def test_truncated_gradients_agree_and_leave_v_alone(cell, activation):
+    """A truncated gradient runs the compiled forward pass and output layer and the NumPy
+    truncated backward pass: it equals the NumPy one, and its dV is the exact dV, bit for bit,
+    as on the NumPy target."""
+    p, x, y = _problem(cell, (3, 8))
+    exact = _gradients("numba", p, x, y, activation=activation)
+    for K in (0, 1, 3):
+        got = _gradients("numba", p, x, y, truncate=K, activation=activation)
+        _close(got, _gradients("numpy", p, x, y, truncate=K, activation=activation))
+        np.testing.assert_array_equal(got.V, exact.V)
+
+
+@needs_numba
+def test_truncation_uses_the_compiled_forward_and_a_readers_cell_numpy(monkeypatch):
     from bptt_book.derivation.cell import Cell
     from bptt_book.derivation.generate import compile_cell
 
     counter = _Counting(monkeypatch, "rnn")
     p, x, y = _problem("rnn", (2, 6))
-    truncated = _gradients("numba", p, x, y, truncate=2)
-    assert counter.calls == 0
-    _close(truncated, _gradients("numpy", p, x, y, truncate=2))
-    _gradients("numba", p, x, y, truncate=5)  # K >= T - 1: exact, so compiled
+    _gradients("numba", p, x, y, truncate=2)
     assert counter.calls == 1
+    _gradients("numba", p, x, y, truncate=5)  # K >= T - 1: exact
+    assert counter.calls == 2
     mgu = compile_cell(Cell("mgutest", states=["h"], blocks=["f", "n"], equations=[
         "f = sigmoid(a_f + b_f)", "n = tanh(a_n + f*b_n)", "h' = (1 - f)*h + f*n"]))
     q, x, y = _problem(mgu, (2, 6))

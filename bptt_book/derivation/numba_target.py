@@ -40,7 +40,7 @@ The shapes of the printed code are the ones measured fastest (the notes of issue
 
 For a cell whose equations call the pluggable ``f`` (the plain RNN) the kernels are printed
 once per activation of the table (``forward_tanh``, ``backward_tanh``, ...).  The truncated
-gradient, the Jacobians and a reader's own cells stay on the NumPy target.
+backward pass, the Jacobians and a reader's own cells stay on the NumPy target.
 """
 
 from dataclasses import dataclass
@@ -84,9 +84,9 @@ class NumbaPrinter(PythonCodePrinter):
     >>> n, z = sp.symbols("n z", real=True)
     >>> p = NumbaPrinter({n: "n", z: "z"})
     >>> p.doprint((1 - n**2) * (1 - z) / 2)
-    '(one - (n*n))*(one - z)/two'
+    '(half)*(one - (n*n))*(one - z)'
     >>> sorted(p.constants.values())
-    ['one', 'two']
+    ['half', 'one']
     >>> p.doprint(sp.tanh(n + z)), p.used
     ('tanh_(n + z)', {'tanh_'})
     """
