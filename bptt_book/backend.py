@@ -32,7 +32,9 @@ machine, several seconds per cell and precision while the kernels compile.
 import functools
 import importlib
 import importlib.util
+import math
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,6 +55,12 @@ CHOICES = ("auto", "numpy", "numba")
 #: The most logits (T x D numbers) the compiled path holds at once (4 MB in float64), but
 #: never fewer rows than the NumPy path's CHUNK.
 LOGITS = 1 << 19
+
+#: Scratch arrays (the tape, G, dA, dB, W^T) up to this many bytes each are kept between
+#: calls, one set per thread: a fresh array of more than about 128 kB is new memory from the
+#: system, and the first touch of each of its 4 kB pages costs a page fault.
+KEEP = 1 << 25
+_work = threading.local()
 
 _forced: str | None = None  # set by use()
 _broken: str | None = None  # why importing the compiled target failed under "auto"
@@ -163,6 +171,20 @@ def gradient(prepared: Prepared, truncate: int | None = None) -> CellParams | No
     return _truncated(prepared, compiled, shared, forward, truncate)
 
 
+def _scratch(slot: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array for use within one gradient, from this thread's
+    kept buffer ``slot`` when it is at most :data:`KEEP` bytes (never returned to the
+    caller: the next gradient overwrites it)."""
+    size = math.prod(shape)
+    if size * dtype.itemsize > KEEP:
+        return np.empty(shape, dtype)
+    kept = _work.__dict__
+    buffer = kept.get(slot)
+    if buffer is None or buffer.dtype != dtype or buffer.size < size:
+        buffer = kept[slot] = np.empty(max(size, 1), dtype)
+    return buffer[:size].reshape(shape)
+
+
 def _forward(prepared: Prepared, compiled: ModuleType, shared: ModuleType,
              forward: Any) -> tuple[dict[str, Any], list[np.ndarray], np.ndarray, np.ndarray]:
     """The compiled forward pass and output layer: the contiguous arguments of the kernels,
@@ -172,13 +194,16 @@ def _forward(prepared: Prepared, compiled: ModuleType, shared: ModuleType,
     x, y = prepared.x, prepared.y
     assert y is not None
     W = np.ascontiguousarray(p.W)
-    args = {"U": np.ascontiguousarray(p.U), "W": W, "WT": np.ascontiguousarray(W.T),
+    dtype = W.dtype
+    WT = _scratch("WT", W.T.shape, dtype)
+    np.copyto(WT, W.T)
+    args = {"U": np.ascontiguousarray(p.U), "W": W, "WT": WT,
             "xT": np.ascontiguousarray(x.T, dtype=np.intp)}
     biases = tuple(np.ascontiguousarray(getattr(p, name)) for name in ("bU", "bW")
                    if compiled.BIASES)
     (B, T), H = x.shape, W.shape[1]
-    tape = [np.empty((T, B, H), W.dtype) for _ in compiled.TAPE]
-    forward(args["U"], args["WT"], *biases, args["xT"], *tape)
+    tape = [_scratch(f"tape {name}", (T, B, H), dtype) for name in compiled.TAPE]
+    forward(args["U"], WT, *biases, args["xT"], *tape)
     dV, G = _output_layer(p.V, tape[0].reshape(T * B, H),
                           np.ascontiguousarray(y.T).reshape(-1), shared)
     return args, tape, dV, G
@@ -198,8 +223,8 @@ def _exact(prepared: Prepared, compiled: ModuleType, shared: ModuleType, forward
     U, W, xT = args["U"], args["W"], args["xT"]
     (kH, D), H = U.shape, W.shape[1]
     T, B = xT.shape
-    dB = np.empty((T, B, kH), W.dtype)
-    dA = np.empty_like(dB) if compiled.SEPARATE_DA else dB
+    dB = _scratch("dB", (T, B, kH), W.dtype)
+    dA = _scratch("dA", (T, B, kH), W.dtype) if compiled.SEPARATE_DA else dB
     backward(W, args["WT"], G.reshape(T, B, H), *tape,
              *((dA,) if compiled.SEPARATE_DA else ()), dB)
     S = tape[0]
@@ -244,7 +269,7 @@ def _output_layer(V: np.ndarray, S2: np.ndarray, y2: np.ndarray,
     rows), so at a small vocabulary one block covers a long sequence.
     """
     N, D = S2.shape[0], V.shape[0]
-    G = np.empty_like(S2)
+    G = _scratch("G", S2.shape, S2.dtype)
     dV: np.ndarray | None = None
     step = max(CHUNK, LOGITS // D)
     with np.errstate(invalid="ignore", over="ignore"):  # _row_max reports these

@@ -58,11 +58,25 @@ def forward(U, WT, bU, bW, xT, tape_h, tape_c, tape_i, tape_f, tape_g, tape_o, t
                     pre[k] += Z[m, k]
             elif t > 0:  # one sequence: W h_(t-1) as axpy over the rows of W.T
                 hp = tape_h[t - 1, 0]
-                for j in range(H):
-                    hj = hp[j]
-                    row = WT[j]
+                j = 0
+                while j + 4 <= H:
+                    q0 = hp[j]
+                    q1 = hp[j + 1]
+                    q2 = hp[j + 2]
+                    q3 = hp[j + 3]
+                    w0 = WT[j]
+                    w1 = WT[j + 1]
+                    w2 = WT[j + 2]
+                    w3 = WT[j + 3]
                     for k in range(kH):
-                        pre[k] += hj * row[k]
+                        pre[k] += q0 * w0[k] + q1 * w1[k] + q2 * w2[k] + q3 * w3[k]
+                    j += 4
+                while j < H:
+                    q0 = hp[j]
+                    w0 = WT[j]
+                    for k in range(kH):
+                        pre[k] += q0 * w0[k]
+                    j += 1
             ab_i = pre[0:H]
             ab_f = pre[H:2*H]
             ab_g = pre[2*H:3*H]
@@ -166,15 +180,37 @@ def backward(W, WT, G, tape_h, tape_c, tape_i, tape_f, tape_g, tape_o, tape_tanh
         # what step t sends back to h_(t-1): d_b W
         if B > 1:
             np.dot(dB[t], W, carry)  # one matrix product for the batch
-        else:
+        else:  # one sequence: dot products over the rows of W.T
             db = dB[t, 0]
             back = carry[0]
-            for j in range(H):  # dot products over the rows of W.T
-                row = WT[j]
-                acc = zero
+            j = 0
+            while j + 4 <= H:
+                w0 = WT[j]
+                w1 = WT[j + 1]
+                w2 = WT[j + 2]
+                w3 = WT[j + 3]
+                a0 = zero
+                a1 = zero
+                a2 = zero
+                a3 = zero
                 for k in range(kH):
-                    acc += row[k] * db[k]
-                back[j] = acc
+                    d = db[k]
+                    a0 += w0[k] * d
+                    a1 += w1[k] * d
+                    a2 += w2[k] * d
+                    a3 += w3[k] * d
+                back[j] = a0
+                back[j + 1] = a1
+                back[j + 2] = a2
+                back[j + 3] = a3
+                j += 4
+            while j < H:
+                w0 = WT[j]
+                a0 = zero
+                for k in range(kH):
+                    a0 += w0[k] * db[k]
+                back[j] = a0
+                j += 1
 
 
 #: activation name (None: the cell's own) -> (forward, backward)

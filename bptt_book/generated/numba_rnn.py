@@ -51,11 +51,25 @@ def forward_tanh(U, WT, xT, tape_s):
                     pre[k] += Z[m, k]
             elif t > 0:  # one sequence: W h_(t-1) as axpy over the rows of W.T
                 hp = tape_s[t - 1, 0]
-                for j in range(H):
-                    hj = hp[j]
-                    row = WT[j]
+                j = 0
+                while j + 4 <= H:
+                    q0 = hp[j]
+                    q1 = hp[j + 1]
+                    q2 = hp[j + 2]
+                    q3 = hp[j + 3]
+                    w0 = WT[j]
+                    w1 = WT[j + 1]
+                    w2 = WT[j + 2]
+                    w3 = WT[j + 3]
                     for k in range(kH):
-                        pre[k] += hj * row[k]
+                        pre[k] += q0 * w0[k] + q1 * w1[k] + q2 * w2[k] + q3 * w3[k]
+                    j += 4
+                while j < H:
+                    q0 = hp[j]
+                    w0 = WT[j]
+                    for k in range(kH):
+                        pre[k] += q0 * w0[k]
+                    j += 1
             ab = pre[0:H]
             s_t = tape_s[t, m]
             # s' = tanh(a + b)
@@ -63,7 +77,7 @@ def forward_tanh(U, WT, xT, tape_s):
                 s_t[u] = tanh_(ab[u])
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def backward_tanh(W, WT, G, tape_s, dB):
     """Exact BPTT through the plain RNN with f = tanh: fills dB (T, B, kH), the adjoints of
     b_t = W h_(t-1) + b_W at every step (equal to those of a_t = U x_t + b_U).
@@ -93,16 +107,37 @@ def backward_tanh(W, WT, G, tape_s, dB):
         # what step t sends back to s_(t-1): d_b W
         if B > 1:
             np.dot(dB[t], W, carry)  # one matrix product for the batch
-        else:
+        else:  # one sequence: dot products over the rows of W.T
             db = dB[t, 0]
             back = carry[0]
-            for j in range(H):
-                back[j] = zero
-            for k in range(kH):  # axpy over the rows of W
-                dk = db[k]
-                row = W[k]
-                for j in range(H):
-                    back[j] += dk * row[j]
+            j = 0
+            while j + 4 <= H:
+                w0 = WT[j]
+                w1 = WT[j + 1]
+                w2 = WT[j + 2]
+                w3 = WT[j + 3]
+                a0 = zero
+                a1 = zero
+                a2 = zero
+                a3 = zero
+                for k in range(kH):
+                    d = db[k]
+                    a0 += w0[k] * d
+                    a1 += w1[k] * d
+                    a2 += w2[k] * d
+                    a3 += w3[k] * d
+                back[j] = a0
+                back[j + 1] = a1
+                back[j + 2] = a2
+                back[j + 3] = a3
+                j += 4
+            while j < H:
+                w0 = WT[j]
+                a0 = zero
+                for k in range(kH):
+                    a0 += w0[k] * db[k]
+                back[j] = a0
+                j += 1
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
@@ -127,11 +162,25 @@ def forward_sigmoid(U, WT, xT, tape_s):
                     pre[k] += Z[m, k]
             elif t > 0:  # one sequence: W h_(t-1) as axpy over the rows of W.T
                 hp = tape_s[t - 1, 0]
-                for j in range(H):
-                    hj = hp[j]
-                    row = WT[j]
+                j = 0
+                while j + 4 <= H:
+                    q0 = hp[j]
+                    q1 = hp[j + 1]
+                    q2 = hp[j + 2]
+                    q3 = hp[j + 3]
+                    w0 = WT[j]
+                    w1 = WT[j + 1]
+                    w2 = WT[j + 2]
+                    w3 = WT[j + 3]
                     for k in range(kH):
-                        pre[k] += hj * row[k]
+                        pre[k] += q0 * w0[k] + q1 * w1[k] + q2 * w2[k] + q3 * w3[k]
+                    j += 4
+                while j < H:
+                    q0 = hp[j]
+                    w0 = WT[j]
+                    for k in range(kH):
+                        pre[k] += q0 * w0[k]
+                    j += 1
             ab = pre[0:H]
             s_t = tape_s[t, m]
             # s' = sigmoid(a + b)
@@ -139,7 +188,7 @@ def forward_sigmoid(U, WT, xT, tape_s):
                 s_t[u] = sigmoid_(ab[u])
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def backward_sigmoid(W, WT, G, tape_s, dB):
     """Exact BPTT through the plain RNN with f = sigmoid: fills dB (T, B, kH), the adjoints of
     b_t = W h_(t-1) + b_W at every step (equal to those of a_t = U x_t + b_U).
@@ -169,16 +218,37 @@ def backward_sigmoid(W, WT, G, tape_s, dB):
         # what step t sends back to s_(t-1): d_b W
         if B > 1:
             np.dot(dB[t], W, carry)  # one matrix product for the batch
-        else:
+        else:  # one sequence: dot products over the rows of W.T
             db = dB[t, 0]
             back = carry[0]
-            for j in range(H):
-                back[j] = zero
-            for k in range(kH):  # axpy over the rows of W
-                dk = db[k]
-                row = W[k]
-                for j in range(H):
-                    back[j] += dk * row[j]
+            j = 0
+            while j + 4 <= H:
+                w0 = WT[j]
+                w1 = WT[j + 1]
+                w2 = WT[j + 2]
+                w3 = WT[j + 3]
+                a0 = zero
+                a1 = zero
+                a2 = zero
+                a3 = zero
+                for k in range(kH):
+                    d = db[k]
+                    a0 += w0[k] * d
+                    a1 += w1[k] * d
+                    a2 += w2[k] * d
+                    a3 += w3[k] * d
+                back[j] = a0
+                back[j + 1] = a1
+                back[j + 2] = a2
+                back[j + 3] = a3
+                j += 4
+            while j < H:
+                w0 = WT[j]
+                a0 = zero
+                for k in range(kH):
+                    a0 += w0[k] * db[k]
+                back[j] = a0
+                j += 1
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
@@ -204,11 +274,25 @@ def forward_relu(U, WT, xT, tape_s):
                     pre[k] += Z[m, k]
             elif t > 0:  # one sequence: W h_(t-1) as axpy over the rows of W.T
                 hp = tape_s[t - 1, 0]
-                for j in range(H):
-                    hj = hp[j]
-                    row = WT[j]
+                j = 0
+                while j + 4 <= H:
+                    q0 = hp[j]
+                    q1 = hp[j + 1]
+                    q2 = hp[j + 2]
+                    q3 = hp[j + 3]
+                    w0 = WT[j]
+                    w1 = WT[j + 1]
+                    w2 = WT[j + 2]
+                    w3 = WT[j + 3]
                     for k in range(kH):
-                        pre[k] += hj * row[k]
+                        pre[k] += q0 * w0[k] + q1 * w1[k] + q2 * w2[k] + q3 * w3[k]
+                    j += 4
+                while j < H:
+                    q0 = hp[j]
+                    w0 = WT[j]
+                    for k in range(kH):
+                        pre[k] += q0 * w0[k]
+                    j += 1
             ab = pre[0:H]
             s_t = tape_s[t, m]
             # s' = relu(a + b)
@@ -216,7 +300,7 @@ def forward_relu(U, WT, xT, tape_s):
                 s_t[u] = max(zero, ab[u])
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def backward_relu(W, WT, G, tape_s, dB):
     """Exact BPTT through the plain RNN with f = relu: fills dB (T, B, kH), the adjoints of
     b_t = W h_(t-1) + b_W at every step (equal to those of a_t = U x_t + b_U).
@@ -246,16 +330,37 @@ def backward_relu(W, WT, G, tape_s, dB):
         # what step t sends back to s_(t-1): d_b W
         if B > 1:
             np.dot(dB[t], W, carry)  # one matrix product for the batch
-        else:
+        else:  # one sequence: dot products over the rows of W.T
             db = dB[t, 0]
             back = carry[0]
-            for j in range(H):
-                back[j] = zero
-            for k in range(kH):  # axpy over the rows of W
-                dk = db[k]
-                row = W[k]
-                for j in range(H):
-                    back[j] += dk * row[j]
+            j = 0
+            while j + 4 <= H:
+                w0 = WT[j]
+                w1 = WT[j + 1]
+                w2 = WT[j + 2]
+                w3 = WT[j + 3]
+                a0 = zero
+                a1 = zero
+                a2 = zero
+                a3 = zero
+                for k in range(kH):
+                    d = db[k]
+                    a0 += w0[k] * d
+                    a1 += w1[k] * d
+                    a2 += w2[k] * d
+                    a3 += w3[k] * d
+                back[j] = a0
+                back[j + 1] = a1
+                back[j + 2] = a2
+                back[j + 3] = a3
+                j += 4
+            while j < H:
+                w0 = WT[j]
+                a0 = zero
+                for k in range(kH):
+                    a0 += w0[k] * db[k]
+                back[j] = a0
+                j += 1
 
 
 #: activation name (None: the cell's own) -> (forward, backward)
