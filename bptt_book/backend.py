@@ -30,7 +30,6 @@ machine, several seconds per cell and precision while the kernels compile.
 """
 
 import functools
-import importlib
 import importlib.util
 import math
 import os
@@ -125,10 +124,11 @@ def use(name: str) -> Iterator[None]:
 def _modules(name: str) -> tuple[ModuleType, ModuleType] | None:
     """The generated kernels of the built-in cell ``name`` and the shared kernels, imported
     now (this is where Numba is imported); None for a cell without a compiled target."""
-    if importlib.util.find_spec(f"bptt_book.generated.numba_{name}") is None:
-        return None
-    return (importlib.import_module(f"bptt_book.generated.numba_{name}"),
-            importlib.import_module("bptt_book.kernels"))
+    from . import kernels
+    from .generated import numba_cells
+
+    module = numba_cells.CELLS.get(name)
+    return None if module is None else (module, kernels)
 
 
 def _load(name: str) -> tuple[ModuleType, ModuleType] | None:

@@ -346,3 +346,14 @@ def test_float32_kernels_do_no_float64_arithmetic():
         ir = fresh.inspect_llvm(sig)
         assert re.search(r"<\d+ x float>", ir), "not vectorised"
         assert not re.search(r"(fadd|fsub|fmul|fdiv|fcmp \w+|fpext)[^\n]* double", ir)
+
+
+def test_cached_results_are_keyed_on_the_compiled_code_too():
+    """The experiments' cache hashes every module a gradient may run, the compiled ones
+    included (backend imports them inside a function, where the cache's reader finds them)."""
+    from bptt_book.experiments.cache import modules
+
+    found = set(modules(["bptt_book.gradients"]))
+    assert {"bptt_book.backend", "bptt_book.kernels", "bptt_book.vmath",
+            "bptt_book.generated.numba_cells"} <= found
+    assert {f"bptt_book.generated.numba_{name}" for name in BUILT_IN} <= found

@@ -604,10 +604,30 @@ def module_name(cell):
     return f"numba_{cell.name}.py"
 
 
+def registry_source(cells):
+    """``generated/numba_cells.py``: the compiled modules by cell name, imported together (the
+    first compiled gradient imports this module, and with it Numba)."""
+    names = sorted(cell.name for cell in cells)
+    code = Code()
+    code(f'''"""The compiled target's cells: GENERATED CODE, do not edit by hand.
+
+Written by ``{COMMAND}`` (:mod:`bptt_book.derivation.numba_target`).  Importing this module
+imports Numba; ``bptt_book.backend`` does so at the first compiled gradient.
+"""
+''')
+    code(f"from . import {', '.join(f'numba_{n}' for n in names)}", "",
+         "#: name -> the compiled module of every built-in cell",
+         "CELLS = {" + ", ".join(f"{c.name!r}: numba_{c.name}" for c in cells) + "}")
+    return code.text()
+
+
 def sources():
     """``{file name: text}`` of the compiled target's files in :mod:`bptt_book.generated`."""
-    return {module_name(cell): cell_source(cell) for cell in BUILT_IN.values()}
+    out = {module_name(cell): cell_source(cell) for cell in BUILT_IN.values()}
+    out["numba_cells.py"] = registry_source(BUILT_IN.values())
+    return out
 
 
-__all__ = ["NumbaPrinter", "Plan", "cell_source", "module_name", "plan", "sources"]
+__all__ = ["NumbaPrinter", "Plan", "cell_source", "module_name", "plan", "registry_source",
+           "sources"]
 
