@@ -47,8 +47,9 @@ from .generated import CELLS, layers
 from .generated.activations import ACTIVATIONS
 from .model import CHUNK, Prepared, _logits_buffer, _row_max
 
-#: The environment variable that chooses the backend, and its values.
+#: The environment variable that chooses the backend.
 ENV = "BPTT_BOOK_BACKEND"
+#: Its values (case and surrounding spaces do not matter; unset or empty means ``auto``).
 CHOICES = ("auto", "numpy", "numba")
 
 #: The most logits (T x D numbers) the compiled path holds at once (4 MB in float64), but

@@ -90,7 +90,7 @@ class Activation:
     output ``s``.  ``gamma = max f'`` is the largest factor the activation can put into a step
     Jacobian; ``certificate`` is ``gamma - f'`` written in ``s``, a square.
 
-    ``compiled`` names the function of :mod:`bptt_book.vmath` that evaluates ``f`` inside the
+    ``compiled`` names the function of ``bptt_book.vmath`` that evaluates ``f`` inside the
     compiled target's loops (hand-written numerics, not derived: nothing is derived from it),
     or is None when ``f_numeric`` prints as plain arithmetic there (relu as a maximum).
     """

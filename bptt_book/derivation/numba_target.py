@@ -21,7 +21,7 @@ forward kernel, the coefficients, nodes and block adjoints of
 :class:`NumbaPrinter` from the derived SymPy expression, which is quoted above it.  What is
 not printed from an expression is the skeleton every cell shares (loops, buffers, and the two
 matrix products ``W h`` and ``d_b W``), exactly as in the NumPy generator.  The activations'
-compiled implementations (:mod:`bptt_book.vmath`) are hand-written numerics named by the
+compiled implementations (``bptt_book.vmath``) are hand-written numerics named by the
 activation table; nothing is derived from them.
 
 The shapes of the printed code are the ones measured fastest (the notes of issue 16):
@@ -75,7 +75,7 @@ class NumbaPrinter(PythonCodePrinter):
 
     ``names`` maps each symbol to the code that holds it (``{r: "r_t[u]"}``).  Numbers print
     as typed constants (``one``, ``two``, ``half``, ``c3``, ...), collected in
-    :attr:`constants` so the kernel can define them once in its dtype: an integer literal
+    ``constants`` so the kernel can define them once in its dtype: an integer literal
     would turn float32 arithmetic into float64.  Integer powers print as products, an
     activation of the table as its compiled implementation (``tanh_(...)``) or, when it has
     none, as its derived floating-point form (relu as ``max(zero, ...)``).
