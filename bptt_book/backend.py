@@ -108,7 +108,7 @@ def active() -> str:
 @contextmanager
 def use(name: str) -> Iterator[None]:
     """Run a block with the backend ``name`` (``"auto"``, ``"numpy"`` or ``"numba"``),
-    whatever ``$BPTT_BOOK_BACKEND`` says."""
+    whatever ``$BPTT_BOOK_BACKEND`` says (for the whole process while the block runs)."""
     global _forced
     choice = _choice(name, "name")
     before, _forced = _forced, choice
