@@ -124,7 +124,12 @@ def finite_where_used(p, x):
     NaN or infinity.  (V is checked through the logits, which use every row of it.)"""
     if not np.isfinite(p.W).all():
         raise NonFinite("W contains NaN or infinite values")
-    if not np.isfinite(p.U.T[x]).all():
+    D = p.U.shape[1]
+    if x.size > D:  # more steps than words: look at each used column once
+        used = p.U[:, np.bincount(x.reshape(-1), minlength=D).astype(bool)]
+    else:
+        used = p.U.T[x]
+    if not np.isfinite(used).all():
         raise NonFinite("U contains NaN or infinite values in the columns of the words in x")
     for name, b in zip(p._fields[3:], p[3:], strict=True):
         if not np.isfinite(b).all():
