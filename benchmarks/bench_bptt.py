@@ -6,12 +6,19 @@ Honest timing on a shared, noisy machine: one core (this process pins itself to 
 CPU), one BLAS thread (set before NumPy is imported), float64, every contender timed in a
 random interleaved order within one process, medians of many rounds, and ratios reported
 side by side.  Absolute times drift between runs; the ratios are the result.
+
+This is the benchmark of chapter 4's NumPy code, so ``bb`` runs on the NumPy target here
+(``BPTT_BOOK_BACKEND=numpy``, set below, also for the child processes); with the ``fast``
+extra installed, one more row, "bptt (exact), compiled", shows the compiled target beside it
+(``benchmarks/bench_peers.py`` compares both targets with JAX and PyTorch).  ``--out`` writes
+only this script's section of the Markdown file (between its markers) and leaves the rest.
 """
 
 import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
+os.environ["BPTT_BOOK_BACKEND"] = "numpy"
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -19,8 +26,10 @@ import random  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+import sections  # noqa: E402
 
 import bptt_book as bb  # noqa: E402
+from bptt_book import backend  # noqa: E402
 from bptt_book.reference import bptt_loop  # noqa: E402
 
 try:  # an optional contender
@@ -70,6 +79,12 @@ def contenders(D, H, T, seed=0, with_loop_exact=False):
     }
     if with_loop_exact:
         c["tutorial loop, truncate=T (exact)"] = lambda: bptt_loop(*p, x, y, T)
+    if backend.installed():
+        def compiled():
+            with backend.use("numba"):
+                return bb.bptt(p, x, y)
+
+        c["bptt (exact), compiled"] = compiled
     if torch is not None:
         c["PyTorch autograd float64"] = torch_gradient(p, x, y)
     return c
@@ -151,7 +166,8 @@ def validation_share(rounds):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
-    parser.add_argument("--out", help="also write the report (Markdown) to this file")
+    parser.add_argument("--out", help="also write the report (Markdown) into this file's "
+                        "section of this script")
     args = parser.parse_args(argv)
     rounds = 5 if args.quick else 25
     core = pin_to_one_core()
@@ -207,8 +223,7 @@ def main(argv=None):
     report = "\n".join(out)
     print(report)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(report + "\n")
+        sections.write(args.out, "bench_bptt.py", report)
 
 
 if __name__ == "__main__":

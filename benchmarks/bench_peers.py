@@ -14,9 +14,11 @@ What is compared, for each cell (``rnn``, ``gru``, ``lstm``), size (D, H, T) and
 gradient of the summed loss ``sum_t -log yhat_t[y_t]`` with ``yhat_t = softmax(V h_t)`` over a
 sequence of one-hot words, with respect to every weight.
 
-* ``bb.bptt``: the exact gradient (no truncation).  For a gated cell it runs as soon as the
-  package has ``bb.GRUParams`` / ``bb.LSTMParams``; until then the peers' absolute times are
-  reported alone, as the targets.
+* ``bb.bptt (NumPy)`` and ``bb.bptt (compiled)``: the exact gradient (no truncation) on each
+  of the package's two targets (:mod:`bptt_book.backend`): the NumPy reference, and the Numba
+  kernels printed from the same derivation (``pip install -e ".[fast]"``; without it the
+  compiled row is skipped with a note).  The first call, which compiles or loads the kernels,
+  is not timed.
 * ``JAX``: ``jax.jit(jax.grad(loss))`` with the recurrence in ``lax.scan`` and float64 enabled;
   the input projection ``U x_t`` is gathered for all steps before the scan, as one would write it.
 * ``PyTorch autograd``: the same loss written step by step with torch operations (the columns
@@ -36,8 +38,11 @@ for entries that cancel to nearly zero); float32 against the float64 reference, 
 contenders of one configuration timed in a random interleaved order, round after round, in
 one process; the clock is the process's CPU time (the machine is shared: waiting for the
 core is not work), the wall clock reported beside it; medians, and ratios peer / bb (above 1:
-bb is faster).  ``--out`` rewrites only
-this script's section of the Markdown file (between its markers) and leaves the rest alone.
+bb is faster), for each of bb's two targets.  ``--out`` rewrites only this script's section of
+the Markdown file (between its markers, :mod:`sections`) and leaves the rest alone.
+``--repeat N`` measures every configuration N times (on a shared machine a configuration can
+be disturbed as a whole) and reports, per configuration, the run whose compiled-bb time is the
+median.
 
 Adding a cell: one entry in ``CELLS`` and one step function per framework (``_jax_step``,
 ``_torch_step``), plus its torch.nn module in ``_torch_module``.
@@ -54,11 +59,12 @@ import argparse  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+import sections  # noqa: E402
 
 import bptt_book as bb  # noqa: E402
+from bptt_book import backend  # noqa: E402
 
 try:  # optional contender
     import jax
@@ -83,8 +89,8 @@ CELLS = {
 }
 SIZES = [(8000, 100, 40), (100, 50, 1000), (65, 100, 25)]
 DTYPES = ["float64", "float32"]
-BEGIN = "<!-- bench_peers.py: begin -->"
-END = "<!-- bench_peers.py: end -->"
+#: bb's two targets: report name -> backend name
+PATHS = {"bb.bptt (NumPy)": "numpy", "bb.bptt (compiled)": "numba"}
 
 
 def weight_names(cell):
@@ -108,15 +114,17 @@ def problem(cell, D, H, T, seed=0):
 # --- bptt_book ------------------------------------------------------------------------------
 
 
-def bb_contender(cell, w, x, y):
-    """``bb.bptt`` on the cell's params, or None when the package has no such cell yet."""
+def bb_contender(cell, w, x, y, path="numpy"):
+    """``bb.bptt`` on the cell's params with the backend ``path`` ("numpy" or "numba"), or
+    None when the package has no such cell yet."""
     cls = getattr(bb, CELLS[cell][2], None)
     if cls is None:
         return None
     params = cls(*(w[n] for n in weight_names(cell)))
 
     def run():
-        g = bb.bptt(params, x, y)
+        with backend.use(path):
+            g = bb.bptt(params, x, y)
         return {n: getattr(g, n) for n in weight_names(cell)}
 
     return run
@@ -267,11 +275,15 @@ def contenders(cell, D, H, T, dtype):
     w, x, y = problem(cell, D, H, T)
     funcs, notes = {}, []
     wd = {n: a.astype(dtype) for n, a in w.items()}
-    run = bb_contender(cell, wd, x, y)
-    if run is None:
-        notes.append(f"bb.bptt: no `bb.{CELLS[cell][2]}` in this version of the package")
-    else:
-        funcs["bb.bptt"] = run
+    for name, path in PATHS.items():
+        if path == "numba" and not backend.installed():
+            notes.append(f"{name}: Numba and SciPy not installed (`pip install -e \".[fast]\"`)")
+            continue
+        run = bb_contender(cell, wd, x, y, path)
+        if run is None:
+            notes.append(f"{name}: no `bb.{CELLS[cell][2]}` in this version of the package")
+        else:
+            funcs[name] = run
     if jax is not None:
         funcs["JAX"] = jax_contender(cell, w, x, y, dtype)
     else:
@@ -353,7 +365,7 @@ def measure(funcs, rounds, seconds):
     return out
 
 
-def run_all(cells, sizes, dtypes, rounds, seconds, log=print):
+def run_all(cells, sizes, dtypes, rounds, seconds, repeat=1, log=print):
     rows, notes = [], set()
     for cell in cells:
         for D, H, T in sizes:
@@ -363,41 +375,59 @@ def run_all(cells, sizes, dtypes, rounds, seconds, log=print):
                 notes.update(skipped)
                 check_agreement(funcs, ref, dtype)
                 budget = seconds * (2 if T >= 1000 else 1)
-                times = measure(funcs, rounds, budget)
-                rows.append(((cell, (D, H, T), dtype), times))
-                log(f"{cell} {(D, H, T)} {dtype}: " + ", ".join(
-                    f"{n} {m * 1e3:.3f} ms ±{s:.0%}" for n, (m, s, _) in times.items()))
+                runs = []
+                for _ in range(repeat):
+                    times = measure(funcs, rounds, budget)
+                    runs.append(times)
+                    log(f"{cell} {(D, H, T)} {dtype}: " + ", ".join(
+                        f"{n} {m * 1e3:.3f} ms ±{s:.0%}" for n, (m, s, _) in times.items()))
+                key = "bb.bptt (compiled)" if "bb.bptt (compiled)" in funcs else None
+                if key is not None:  # the run whose compiled time is the median
+                    runs.sort(key=lambda t: t[key][0])
+                rows.append(((cell, (D, H, T), dtype), runs[(len(runs) - 1) // 2]))
     return rows, sorted(notes)
 
 
-def report(rows, notes, rounds):
+def report(rows, notes, rounds, repeat=1):
     versions = [f"NumPy {np.__version__}"]
+    if backend.installed():
+        import numba
+        import scipy
+
+        versions.append(f"Numba {numba.__version__}, SciPy {scipy.__version__}")
     versions.append(f"JAX {jax.__version__}" if jax else "JAX not installed")
     versions.append(f"PyTorch {torch.__version__}" if torch else "PyTorch not installed")
     cpus = sorted(os.sched_getaffinity(0))
-    out = [BEGIN, "", "## Peers: JAX and PyTorch beside `bb.bptt` (benchmarks/bench_peers.py)", "",
+    runs = f"; each configuration measured {repeat} times, the run with the median compiled " \
+        "time reported" if repeat > 1 else ""
+    out = ["## Peers: JAX and PyTorch beside `bb.bptt` (benchmarks/bench_peers.py)", "",
            f"Machine: {platform.processor() or platform.machine()}, CPUs allowed {cpus}, one "
            f"thread everywhere; {', '.join(versions)}; {rounds} interleaved rounds per "
-           "configuration, medians. Gradients checked against the float64 reference before "
-           "timing.", ""]
+           f"configuration, medians{runs}. Gradients checked against the float64 reference "
+           "before timing. bb's two targets: the NumPy reference and the compiled kernels "
+           "(Numba, the `fast` extra; `BPTT_BOOK_BACKEND`).", ""]
     peers = ["JAX", "PyTorch autograd"]
     out += ["### Ratios: peer time / `bb.bptt` time (above 1: bb is faster)", "",
-            "| cell | (D, H, T) | dtype | JAX / bb | PyTorch autograd / bb | PyTorch nn / bb |",
-            "|---|---|---|---:|---:|---:|"]
-    goals = []
+            "| cell | (D, H, T) | dtype | bb target | JAX / bb | PyTorch autograd / bb | "
+            "PyTorch nn / bb |",
+            "|---|---|---|---|---:|---:|---:|"]
+    goals = {name: [] for name in PATHS}
     for (cell, size, dtype), t in rows:
-        if "bb.bptt" not in t:
-            continue
-        bbt = t["bb.bptt"][0]
         module = f"PyTorch nn.{cell.upper()}"
-        cells_ = [f"{t[n][0] / bbt:.2f}" if n in t else "–" for n in peers + [module]]
-        out.append(f"| {cell} | {size} | {dtype} | " + " | ".join(cells_) + " |")
-        if "JAX" in t:
-            goals.append(t["JAX"][0] / bbt >= 1.0)
-        goals += [t[n][0] / bbt >= 2.0 for n in ("PyTorch autograd", module) if n in t]
-    if goals:
-        out += ["", f"Goal (issue 16: ≥ 1.0× JAX and ≥ 2× PyTorch): met in {sum(goals)} of "
-                f"{len(goals)} comparisons."]
+        for name in PATHS:
+            if name not in t:
+                continue
+            bbt = t[name][0]
+            cells_ = [f"{t[n][0] / bbt:.2f}" if n in t else "–" for n in peers + [module]]
+            target = name.split("(")[1].rstrip(")")
+            out.append(f"| {cell} | {size} | {dtype} | {target} | " + " | ".join(cells_) + " |")
+            if "JAX" in t:
+                goals[name].append(t["JAX"][0] / bbt >= 1.0)
+            goals[name] += [t[n][0] / bbt >= 2.0 for n in ("PyTorch autograd", module) if n in t]
+    for name, met in goals.items():
+        if met:
+            out += ["", f"Goal (issue 16: ≥ 1.0× JAX and ≥ 2× PyTorch), {name}: met in "
+                    f"{sum(met)} of {len(met)} comparisons."]
     out += ["", "### Times (ms per gradient, medians; CPU time of the process, wall clock beside "
             "it; spread = interquartile range / median of the CPU times)", "",
             "| cell | (D, H, T) | dtype | contender | CPU ms | spread | wall ms |",
@@ -408,20 +438,7 @@ def report(rows, notes, rounds):
                        f"{spread:.0%} | {wall * 1e3:.3f} |")
     if notes:
         out += ["", "Not measured:", ""] + [f"- {n}" for n in notes]
-    return "\n".join(out + ["", END])
-
-
-def write_section(path, section):
-    """Replace this script's section of ``path`` (between the markers), or append it."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + section + "\n"
-    path.write_text(text, encoding="utf-8")
+    return "\n".join(out)
 
 
 def main(argv=None):
@@ -430,6 +447,10 @@ def main(argv=None):
     parser.add_argument("--out", help="update this Markdown file's peers section")
     parser.add_argument("--cells", default=",".join(CELLS), help="comma-separated cells")
     parser.add_argument("--dtypes", default=",".join(DTYPES), help="comma-separated dtypes")
+    parser.add_argument("--sizes", default=None,
+                        help="D,H,T;D,H,T;... (default: the three sizes of issue 16)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure every configuration this many times")
     args = parser.parse_args(argv)
     cells = args.cells.split(",")
     dtypes = args.dtypes.split(",")
@@ -441,12 +462,20 @@ def main(argv=None):
             parser.error(f"unknown dtype {d!r}; choose from {', '.join(DTYPES)}")
     if len(os.sched_getaffinity(0)) > 1:
         print("note: run under `taskset -c 1` to pin this process to one core")
+    sizes = SIZES
+    if args.sizes:
+        try:
+            sizes = [tuple(int(v) for v in size.split(",")) for size in args.sizes.split(";")]
+        except ValueError:
+            parser.error(f"--sizes must look like 100,50,1000;65,100,25; got {args.sizes!r}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     rounds, seconds = (5, 0.5) if args.quick else (21, 6.0)
-    rows, notes = run_all(cells, SIZES, dtypes, rounds, seconds)
-    section = report(rows, notes, rounds)
+    rows, notes = run_all(cells, sizes, dtypes, rounds, seconds, args.repeat)
+    section = report(rows, notes, rounds, args.repeat)
     print(section)
     if args.out:
-        write_section(args.out, section)
+        sections.write(args.out, "bench_peers.py", section)
 
 
 if __name__ == "__main__":

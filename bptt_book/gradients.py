@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _checks, schemes
+from . import _checks, backend, schemes
 from . import checkpoint as checkpointing
 from .cells import CellParams
 from .generated import layers
@@ -86,11 +86,19 @@ def bptt(params: CellParams | tuple, x: ArrayLike, y: ArrayLike, *,
 def gradients_of(prepared: Prepared, truncate: int | None = None, *, scheme: str = "window",
                  rng: np.random.Generator | None = None) -> CellParams:
     """:func:`bptt` for checked arguments (a :class:`~bptt_book.model.Prepared`); ``rng`` is
-    a ``numpy.random.Generator`` for ``scheme="random"``."""
+    a ``numpy.random.Generator`` for ``scheme="random"``.
+
+    A built-in cell runs on the compiled kernels when the backend chooses them
+    (:mod:`bptt_book.backend`) and the scheme is the default window; everything else runs on
+    the NumPy reference.
+    """
     if prepared.y is None:
         raise ValueError("the gradient needs labels y")
     if scheme != "window" and truncate is not None:
         return schemes.gradients(prepared, scheme, truncate, rng)
+    compiled = backend.gradient(prepared, truncate)
+    if compiled is not None:
+        return compiled
     cell, p = prepared.cell, prepared.params
     tape, S = run(prepared)
     dV, G = _output_layer(p.V, S, prepared.y)

@@ -1,3 +1,16 @@
+"""Shared fixtures.
+
+The tests compute on the NumPy reference unless ``BPTT_BOOK_BACKEND`` says otherwise, whether
+or not Numba is installed: several of them compare runs to the last digits that the NumPy
+code gives.  ``tox -e fast`` sets ``BPTT_BOOK_BACKEND=numba`` and runs the tests of the cells,
+the gradient and training on the compiled target; ``tests/test_compiled.py`` chooses each
+target explicitly.
+"""
+
+import os
+
+os.environ.setdefault("BPTT_BOOK_BACKEND", "numpy")
+
 import numpy as np
 import pytest
 

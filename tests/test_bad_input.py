@@ -151,6 +151,17 @@ def test_unused_columns_of_U_may_hold_anything():
         np.testing.assert_array_equal(a, b)
 
 
+def test_only_used_columns_of_U_are_checked_when_words_repeat():
+    """More steps than words (the check then looks at each used column once): a NaN in a
+    used column still raises, one in a column no word selects still does not."""
+    x = np.tile([1, 2, 3], 5)
+    assert x.size > D
+    with pytest.raises(ValueError, match="U contains NaN"):
+        bb.bptt(nan_at("U", (0, 2)), x, x)
+    for a, b in zip(bb.bptt(nan_at("U", (0, 6)), x, x), bb.bptt(P, x, x), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 # Random valid input never raises; random invalid input always raises the documented error.
 
 valid_tokens = st.integers(1, 6).flatmap(

@@ -89,6 +89,10 @@ class Activation:
     ``(1 + tanh(z/2))/2``), used by the exact proofs.  ``fprime_s`` is ``f'`` written in the
     output ``s``.  ``gamma = max f'`` is the largest factor the activation can put into a step
     Jacobian; ``certificate`` is ``gamma - f'`` written in ``s``, a square.
+
+    ``compiled`` names the function of ``bptt_book.vmath`` that evaluates ``f`` inside the
+    compiled target's loops (hand-written numerics, not derived: nothing is derived from it),
+    or is None when ``f_numeric`` prints as plain arithmetic there (relu as a maximum).
     """
 
     name: str
@@ -102,6 +106,7 @@ class Activation:
     attained_at: str
     certificate: sp.Expr
     latex: str
+    compiled: str | None = None
 
 
 def _in_output(f, fprime_z):
@@ -132,7 +137,7 @@ def _tanh():
     check(sp.expand(fprime_s - (1 - s**2)) == 0, f"tanh' = {fprime_s}, expected 1 - s**2")
     gamma, where, certificate = _bound(f, fprime_z, fprime_s, f)
     return Activation("tanh", sp.tanh, f, f, f, fprime_z, fprime_s, gamma, where, certificate,
-                      r"\tanh")
+                      r"\tanh", compiled="tanh_")
 
 
 def _sigmoid():
@@ -152,7 +157,7 @@ def _sigmoid():
     check(sp.simplify((f - f_proof).rewrite(sp.exp)) == 0, "sigmoid != (1 + tanh(z/2))/2")
     gamma, where, certificate = _bound(f, fprime_z, fprime_s, f_proof)
     return Activation("sigmoid", sigmoid, f, f_numeric, f_proof, fprime_z, fprime_s, gamma,
-                      where, certificate, r"\sigma")
+                      where, certificate, r"\sigma", compiled="sigmoid_")
 
 
 def _relu():

@@ -751,6 +751,9 @@ def sources():
     }
     for cell in BUILT_IN.values():
         out[f"{cell.name}.py"] = cell_source(cell)
+    from .numba_target import sources as compiled_sources  # the compiled target's modules
+
+    out.update(compiled_sources())
     return out
 
 

@@ -60,17 +60,18 @@ def installed(folder):
     assert meta["License-Expression"] == "MIT"
     assert meta["Version"] == run(sys.executable, "-c", "import bptt_book; "
                                   "print(bptt_book.__version__)", cwd=folder).stdout.strip()
-    assert "plot" in meta.get_all("Provides-Extra")
+    assert {"plot", "fast"} <= set(meta.get_all("Provides-Extra"))
 
 
-@check("import bptt_book and a gradient import no SymPy")
+@check("import bptt_book and a gradient import no SymPy (and, without the extra, no Numba)")
 def no_sympy(folder):
     code = ("import sys, bptt_book as bb; p = bb.init_params(50, 5, seed=0); "
             "bb.bptt(p, [1, 2, 3], [2, 3, 4]); bb.gradient_check(p, [1, 2], [2, 3]); "
-            "print(sorted(m for m in ('sympy', 'matplotlib') if m in sys.modules))")
+            "print(sorted(m for m in ('sympy', 'matplotlib', 'numba') if m in sys.modules), "
+            "bb.backend.active())")
     done = run(sys.executable, "-c", code, cwd=folder)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]", done.stdout
+    assert done.stdout.strip() == "[] numpy", done.stdout
 
 
 @check("bptt-book --help")
