@@ -56,6 +56,7 @@ extensions = [
     "notebooks",
     "exercise_labels",
     "explorer",
+    "quoted_numbers",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}

@@ -221,3 +221,15 @@ def test_relu_slope_at_zero_is_the_one_pytorch_uses():
     assert z.grad.tolist() == [0.0, 0.0, 0.0]
     f, fprime = ACTIVATIONS["relu"]
     assert fprime(f(np.zeros(3))).tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("H", [2, 3])
+def test_the_unrolled_loss_grows_about_H_fold_per_step(H):
+    """Chapter 3 and unrolled.py: each time step multiplies the size of the unrolled loss (its
+    operation count) by a factor between H and H + 1, approaching H."""
+    rnn = BUILT_IN["rnn"]
+    counts = [sp.count_ops(unrolled.cell_unrolled(rnn, H, 3, [0, 1, 2, 0, 1][:T], [1] * T,
+                                                  "tanh")[2]) for T in (2, 3, 4, 5)]
+    ratios = [b / a for a, b in zip(counts, counts[1:])]
+    assert all(H < r < H + 1 for r in ratios), ratios
+    assert ratios == sorted(ratios, reverse=True)  # falling towards H

@@ -3,6 +3,7 @@ chapters 5 and 6 (the model's U and V, a random sentence, and an orthogonal Q fo
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -44,3 +45,14 @@ def orthogonal_setting(settings: dict[str, Any], words: int) -> Orthogonal:
     rng = np.random.default_rng(settings["seed"])
     sentence = rng.integers(0, m["word_dim"], size=words)
     return Orthogonal(bb.Params(*p), sentence, orthogonal(m["hidden_dim"], rng, uniform=False))
+
+
+@cache
+def default_data(name: str) -> Any:
+    """``NAME_data()`` of the figure ``name`` with the settings of conf/*.toml, computed once
+    per process: a figure drawn with no data and the numbers a chapter quotes from it
+    (:mod:`bptt_book.figures.quoted`) share this one result.  The result is not to be
+    modified."""
+    from bptt_book import figures
+
+    return getattr(figures, f"{name}_data")()
