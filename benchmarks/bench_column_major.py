@@ -38,7 +38,8 @@ def main() -> None:
     for T in (40, CHUNK):
         Do, S = rng.normal(size=(T, D)), rng.normal(size=(T, H))
         assert np.allclose(Do.T @ S, (S.T @ Do).T)
-        contenders = {"row": lambda: Do.T @ S, "column": lambda: (S.T @ Do).T}
+        contenders = {"row": lambda Do=Do, S=S: Do.T @ S,
+                      "column": lambda Do=Do, S=S: (S.T @ Do).T}
         times: dict[str, list[float]] = {name: [] for name in contenders}
         for _ in range(args.rounds):
             order = list(contenders)

@@ -230,6 +230,6 @@ def test_the_unrolled_loss_grows_about_H_fold_per_step(H):
     rnn = BUILT_IN["rnn"]
     counts = [sp.count_ops(unrolled.cell_unrolled(rnn, H, 3, [0, 1, 2, 0, 1][:T], [1] * T,
                                                   "tanh")[2]) for T in (2, 3, 4, 5)]
-    ratios = [b / a for a, b in zip(counts, counts[1:])]
+    ratios = [b / a for a, b in zip(counts, counts[1:], strict=False)]
     assert all(H < r < H + 1 for r in ratios), ratios
     assert ratios == sorted(ratios, reverse=True)  # falling towards H

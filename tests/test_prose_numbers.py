@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from book_pages import DOCS, pages, read, without_markup
 
 #: (page, phrase): numbers quoted from a cited source's text, which no computation here gives.

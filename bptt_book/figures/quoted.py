@@ -156,7 +156,8 @@ def _float64_log_max() -> float:
     return float(np.log(np.finfo(np.float64).max))
 
 
-@number("tutorial.W_share", "%.2", "the share of the tutorial's weights that W holds, H^2/(2HD + H^2)")
+@number("tutorial.W_share", "%.2",
+        "the share of the tutorial's weights that W holds, H^2/(2HD + H^2)")
 def _tutorial_W_share() -> float:
     return _tutorial_H() ** 2 / _tutorial_n_params()
 
