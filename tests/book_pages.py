@@ -86,6 +86,7 @@ def read(path: Path) -> Page:
     lines = path.read_text(encoding="utf-8").splitlines()
     stack: list[tuple[str, str]] = []  # open fences: (fence, directive or "code")
     in_math = False
+    inline_math = False
     doctest: list[str] | None = None
     doctest_start = 0
     last_statement: str | None = None
@@ -136,6 +137,14 @@ def read(path: Path) -> Page:
             continue
         if stripped.startswith("#") and kind == "prose":
             page.headings.append(slug(stripped.lstrip("#").strip()))
+        if not stripped:
+            inline_math = False
+        if inline_math:  # an inline equation that began on an earlier line
+            line = "$" + line
+        dollars = len(re.findall(r"(?<![\\$])\$(?!\$)", line))
+        inline_math = dollars % 2 == 1
+        if inline_math:
+            line += "$"
         page.prose.append((number, line))
         for role in _ROLE.finditer(line):
             page.roles.append((number, role["role"], role["content"]))

@@ -10,7 +10,8 @@ labels, cross-references or citations.  A number in it passes when
    or with a decimal point: a lone digit would match some output by chance);
 3. it is 0 or 1, the exact constants of the mathematics (the identity, a bound of 1, a norm
    of 1), never a measurement;
-4. it names rather than counts: an item number of a numbered list, "Algorithm 1" (the paper's
+4. it names rather than counts: an item number of a numbered list (or a reference to one,
+   "(2)"), "Algorithm 1" (the paper's
    name for it), "experiment 3" (chapter 7's sections are named by number), a year in a
    citation "(1994)", a software version "SymPy 1.14" (the pinned release the text is
    about), or the name "2-norm";
@@ -33,6 +34,7 @@ ALLOWED = {
 _NUMBER = re.compile(r"(?<![\w.\-/^])(\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?)(?![\w])")
 _NAMES = [
     re.compile(r"^\s*\d+\.\s"),  # a numbered list's item
+    re.compile(r"\(\d\)"),  # a reference to such an item: "(2) follows from ..."
     re.compile(r"\b(?:Algorithm|[Ee]xperiments?)\s+\d+(?:\s*(?:,|and)\s*\d+)*"),
     re.compile(r"\(\d{4}[a-z]?\)|\b(?:19|20)\d{2}\)"),  # a year in a citation
     re.compile(r"\bSymPy \d+\.\d+"),

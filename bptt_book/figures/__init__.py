@@ -27,8 +27,13 @@ Figures in the chapters (the label each has there):
 - chapter 4: :func:`gradcheck_step` (``fig-gradcheck-step``);
 - chapter 5: :func:`activations` (``fig-activations``), :func:`jacobian_norms`
   (``fig-jacobian-norms``), :func:`contributions` (``fig-contributions``);
+- chapter 5: :func:`powers` (``fig-powers``), :func:`init_spectra` (``fig-init-spectra``),
+  :func:`relu_tanh` (``fig-relu-tanh``);
 - chapter 6: :func:`gradient_growth` (``fig-gradient-growth``), :func:`clipping`
-  (``fig-clipping``).
+  (``fig-clipping``), :func:`overflow` (``fig-overflow``), :func:`frozen` (``fig-frozen``),
+  :func:`lyapunov` (``fig-lyapunov``), :func:`latching` (``fig-latching``).
+
+The numbers the chapters quote from these results: :mod:`bptt_book.figures.quoted`.
 
 Diagrams for the chapters to place (each docstring says where it is meant to go):
 :func:`folded_unrolled`, :func:`operator_graph`, :func:`backward_step`,
@@ -46,6 +51,29 @@ from .diagrams import (
     unrolled,
     walks_data,
     walks_vs_sweep,
+)
+from .dynamics import (
+    Frozen,
+    InitSpectra,
+    Latching,
+    Lyapunov,
+    Overflow,
+    Powers,
+    ReluTanh,
+    frozen,
+    frozen_data,
+    init_spectra,
+    init_spectra_data,
+    latching,
+    latching_data,
+    lyapunov,
+    lyapunov_data,
+    overflow,
+    overflow_data,
+    powers,
+    powers_data,
+    relu_tanh,
+    relu_tanh_data,
 )
 from .exploding import (
     Cliff,
@@ -98,6 +126,10 @@ from .truncation import (
 )
 
 __all__ = [
+    "Frozen", "InitSpectra", "Latching", "Lyapunov", "Overflow", "Powers", "ReluTanh",
+    "frozen", "frozen_data", "init_spectra", "init_spectra_data", "latching", "latching_data",
+    "lyapunov", "lyapunov_data", "overflow", "overflow_data", "powers", "powers_data",
+    "relu_tanh", "relu_tanh_data",
     "SCHEMES", "Activation", "Activations", "Cliff", "Clipping", "Contributions", "Eigenvalues",
     "GradcheckStep", "GradientGrowth", "HiddenStates", "JacobianHeatmap", "JacobianNorms",
     "TruncationError", "TruncationWindows", "UntrainedLoss", "Walks", "activations",

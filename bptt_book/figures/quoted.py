@@ -482,3 +482,292 @@ for _name in "UVW":
     number(f"gradcheck32.best_h.{_name}", "g",
            f"float32: the step with the smallest largest error of {_name}")(
         lambda _name=_name: FLOAT32_STEPS[int(np.argmin(_float32_check()[_name]))])
+
+
+# -- chapter 5
+
+
+@number("sigmoid.threshold", "g", "1/gamma for the sigmoid: its threshold on sigma_max(W)")
+def _sigmoid_threshold() -> float:
+    from ..generated.activations import GAMMA
+
+    return 1 / GAMMA["sigmoid"]
+
+
+def _vanishing(table: str) -> Any:
+    return config.load("vanishing")[table]
+
+
+@number("jacobian_norms.length", "d", "the sentence length of [jacobian_norms]")
+def _jacobian_norms_length() -> int:
+    return _vanishing("jacobian_norms")["length"]
+
+
+@number("contributions.length", "d", "the sentence length of [contributions]")
+def _contributions_length() -> int:
+    return _vanishing("contributions")["length"]
+
+
+@number("powers.nonnormal_size", "d", "the size of the non-normal W of fig-powers")
+def _nonnormal_size() -> int:
+    return _vanishing("powers")["nonnormal_size"]
+
+
+def _tutorial_power_ratios() -> np.ndarray:
+    d = _figure("powers")
+    label = next(iter(d.norms))  # the model's W
+    return d.norms[label] / d.rho[label] ** d.distance
+
+
+@number("powers.ratio_min", ".1f", "the smallest ||W^d|| / rho^d of the tutorial's W in fig-powers")
+def _ratio_min() -> float:
+    return float(_tutorial_power_ratios().min())
+
+
+@number("powers.ratio_max", ".1f", "the largest ||W^d|| / rho^d of the tutorial's W in fig-powers")
+def _ratio_max() -> float:
+    return float(_tutorial_power_ratios().max())
+
+
+@number("init.sigma_limit", ".3f", "2/sqrt(3): the large-H limit of sigma_max of the tutorial's W")
+def _sigma_limit() -> float:
+    from .dynamics import SIGMA_LIMIT
+
+    return float(SIGMA_LIMIT)
+
+
+@number("init.rho_limit", ".3f", "1/sqrt(3): the large-H limit of rho of the tutorial's W")
+def _rho_limit() -> float:
+    from .dynamics import RHO_LIMIT
+
+    return float(RHO_LIMIT)
+
+
+@number("init.seeds", "d", "the draws per hidden size of fig-init-spectra")
+def _init_seeds() -> int:
+    return int(_figure("init_spectra").sigma.shape[1])
+
+
+@number("init.hidden_dims", "list:d", "the hidden sizes of fig-init-spectra")
+def _init_hidden_dims() -> list[int]:
+    return list(_figure("init_spectra").hidden_dims)
+
+
+@number("init.first_H_all_above", "d", "the smallest hidden size of fig-init-spectra from "
+        "which on every draw has sigma_max > 1 > rho")
+def _first_H_all_above() -> int:
+    d = _figure("init_spectra")
+    ok = [bool((s > 1).all() and (r < 1).all()) for s, r in zip(d.sigma, d.rho, strict=True)]
+    for i, H in enumerate(d.hidden_dims):
+        if all(ok[i:]):
+            return int(H)
+    raise ValueError("no hidden size of fig-init-spectra has sigma_max > 1 > rho in every draw")
+
+
+# -- chapter 6
+
+
+def _growth() -> Any:
+    return _figure("gradient_growth")
+
+
+@number("growth.longest", "d", "the longest sentence of fig-gradient-growth")
+def _growth_longest() -> int:
+    return int(max(_growth().lengths))
+
+
+@number("growth.second_longest", "d", "the second longest sentence of fig-gradient-growth")
+def _growth_second_longest() -> int:
+    return int(sorted(_growth().lengths)[-2])
+
+
+@number("growth.second", "d", "the second shortest sentence of fig-gradient-growth")
+def _growth_second() -> int:
+    return int(sorted(_growth().lengths)[1])
+
+
+@number("growth.ratio", "sci.2", "at the largest scale of fig-gradient-growth, the norm per "
+        "word of the longest sentence over that of the second shortest")
+def _growth_ratio() -> float:
+    d = _growth()
+    per_word = d.norm_per_word[max(d.norm_per_word)]
+    lengths = list(d.lengths)
+    return float(per_word[lengths.index(_growth_longest())]
+                 / per_word[lengths.index(_growth_second())])
+
+
+@number("growth.tanh_longest_at_2", "sci.2", "tanh at 2/gamma: the norm per word of the "
+        "longest sentence of fig-gradient-growth")
+def _growth_tanh_at_2() -> float:
+    d = _growth()
+    return float(d.norm_per_word[2.0][list(d.lengths).index(_growth_longest())])
+
+
+def _clipping_setting(key: str) -> Any:
+    return _vanishing("clipping")[key]
+
+
+for _key, _style in (("learning_rate", "g"), ("length", "d"), ("word_dim", "d"),
+                     ("hidden_dim", "d"), ("scale", "g"), ("steps", "d")):
+    number(f"clipping.{_key}", _style, f"{_key} of [clipping] in conf/vanishing.toml")(
+        lambda _key=_key: _clipping_setting(_key))
+
+
+@number("clipping.pattern", "word", "the length of the repeated pattern of [clipping]")
+def _clipping_pattern() -> int:
+    return _clipping_setting("pattern")
+
+
+@number("clipping.words", "d", "the words of the repeated sentence, length + 1")
+def _clipping_words() -> int:
+    return _clipping_setting("length") + 1
+
+
+@number("clipping.uniform_loss", ".1f", "T log D: the loss of a uniform guess on the sentence")
+def _uniform_loss() -> float:
+    return float(_clipping_setting("length") * np.log(_clipping_setting("word_dim")))
+
+
+def _clipping_runs() -> Any:
+    return _figure("clipping").runs
+
+
+@number("clipping.plain_steps_above_start", "d", "the losses of the plain run of "
+        "fig-clipping above its first")
+def _plain_above() -> int:
+    loss = np.array(_clipping_runs()["plain SGD"].loss)
+    return int((loss > loss[0]).sum())
+
+
+@number("clipping.losses", "d", "the losses recorded in each run of fig-clipping")
+def _clipping_losses() -> int:
+    return len(_clipping_runs()["plain SGD"].loss)
+
+
+@number("clipping.plain_final", ".0f", "the final loss of the plain run of fig-clipping")
+def _plain_final() -> float:
+    return float(_clipping_runs()["plain SGD"].loss[-1])
+
+
+@number("clipping.clipped_final", ".2f", "the final loss of the clipped run of fig-clipping")
+def _clipped_final() -> float:
+    return float(_clipping_runs()["clipped"].loss[-1])
+
+
+def _lyapunov() -> Any:
+    return _figure("lyapunov")
+
+
+def _exponent(activation: str, scale: float) -> float:
+    d = _lyapunov()
+    return float(d.exponent[activation][d.scales.index(scale)])
+
+
+@number("lyapunov.tanh_at_2", ".3f", "the largest Lyapunov exponent of fig-lyapunov, tanh, 2/gamma")
+def _tanh_at_2() -> float:
+    return _exponent("tanh", 2.0)
+
+
+@number("lyapunov.sigmoid_at_2", ".3f",
+        "the largest Lyapunov exponent of fig-lyapunov, sigmoid, 2/gamma")
+def _sigmoid_at_2() -> float:
+    return _exponent("sigmoid", 2.0)
+
+
+@number("lyapunov.first_length", "d", "the shortest prefix of the growth fit of fig-lyapunov")
+def _lyapunov_first() -> int:
+    return min(_vanishing("lyapunov")["growth_lengths"])
+
+
+@number("lyapunov.last_length", "d", "the longest prefix of the growth fit of fig-lyapunov")
+def _lyapunov_last() -> int:
+    return max(_vanishing("lyapunov")["growth_lengths"])
+
+
+def _overflow() -> Any:
+    return _figure("overflow")
+
+
+for _scale in (1.5, 2.0):
+    for _dtype in ("float16", "float32", "float64"):
+        number(f"overflow.first.{_scale:g}.{_dtype}", "d",
+               f"the first length of fig-overflow whose {_dtype} gradient at {_scale:g}/gamma "
+               "holds inf or nan")(
+            lambda _scale=_scale, _dtype=_dtype: _overflow().first_nonfinite[(_scale, _dtype)])
+for _dtype in ("float16", "float32", "float64"):
+    number(f"overflow.predicted.{_dtype}", "d",
+           f"log(largest {_dtype}) / the Lyapunov exponent at 2/gamma, to two digits")(
+        lambda _dtype=_dtype: int(float(
+            f"{np.log(float(np.finfo(_dtype).max)) / _tanh_at_2():.2g}")))
+
+
+@number("overflow.smaller_scale", "g", "the smaller scale of fig-overflow")
+def _overflow_smaller() -> float:
+    return min(_vanishing("overflow")["scales"])
+
+
+@number("overflow.word_dim", "d", "the vocabulary of fig-overflow's sentence")
+def _overflow_word_dim() -> int:
+    return _vanishing("overflow")["word_dim"]
+
+
+@number("overflow.norm_at_2", "sci.2", "the norm of the exact gradient of the longest sentence "
+        "of fig-gradient-growth at 2/gamma")
+def _norm_at_2() -> float:
+    return float(_growth().norm_per_word[2.0][-1] * _growth_longest())
+
+
+def _frozen() -> Any:
+    return _figure("frozen")
+
+
+@number("frozen.first_loss", ".2f", "fig-frozen: the loss per word before the first step")
+def _frozen_first() -> float:
+    return float(_frozen().loss[0])
+
+
+@number("frozen.last_loss", ".3f", "fig-frozen: the loss per word after the last step")
+def _frozen_last() -> float:
+    return float(_frozen().loss[-1])
+
+
+@number("frozen.other_last_loss", ".2f", "fig-frozen: the loss per word on another sentence "
+        "after the last step")
+def _frozen_other_last() -> float:
+    return float(_frozen().other_loss[-1])
+
+
+@number("frozen.log_D", ".2f", "log D of the model of fig-frozen")
+def _frozen_log_D() -> float:
+    return float(_frozen().log_D)
+
+
+@number("frozen.first_norm", "sci.2", "fig-frozen: the norm of the first gradient")
+def _frozen_first_norm() -> float:
+    d = _frozen()
+    return float(np.sqrt(sum(v[0] ** 2 for v in d.grad_norm.values())))
+
+
+@number("frozen.steps", "d", "the SGD steps of fig-frozen")
+def _frozen_steps() -> int:
+    return _vanishing("frozen")["steps"]
+
+
+@number("frozen.learning_rate", "g", "the learning rate of fig-frozen")
+def _frozen_lr() -> float:
+    return _vanishing("frozen")["learning_rate"]
+
+
+@number("frozen.length", "d", "the sentence length of fig-frozen")
+def _frozen_length() -> int:
+    return _vanishing("frozen")["length"]
+
+
+@number("latching.steps", "d", "the steps a bit is held in fig-latching")
+def _latching_steps() -> int:
+    return _vanishing("latching")["steps"]
+
+
+@number("latching.runs", "d", "the runs per point of fig-latching")
+def _latching_runs() -> int:
+    return _vanishing("latching")["runs"]
