@@ -218,7 +218,9 @@ def overflow_data(*, scales: list[float] | None = None, lengths: list[int] | Non
     D = s["word_dim"]
     U, V = model.U[:, :D], model.V[:D]
     words = np.random.default_rng(s["seed"]).integers(0, D, max(s["lengths"]) + 1)
-    norm, first, share = {}, {}, {}
+    norm: dict[tuple[float, str], np.ndarray] = {}
+    first: dict[tuple[float, str], int | None] = {}
+    share: dict[tuple[float, str], float] = {}
     for scale in s["scales"]:
         p = bb.Params(U, V, scale * Q)  # gamma = 1 for tanh
         for dtype in s["dtypes"]:

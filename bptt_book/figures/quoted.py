@@ -20,7 +20,7 @@ into the prose instead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -377,12 +377,12 @@ def _printer_lines() -> int:
     from ..derivation.printer import NumPyCodePrinter
 
     source = textwrap.dedent(inspect.getsource(NumPyCodePrinter))
-    docstrings = set()
+    docstrings: set[int] = set()
     for node in ast.walk(ast.parse(source)):
         body = getattr(node, "body", None)
         if (isinstance(node, ast.ClassDef | ast.FunctionDef) and body
                 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)):
-            docstrings.update(range(body[0].lineno, body[0].end_lineno + 1))
+            docstrings.update(range(body[0].lineno, (body[0].end_lineno or 0) + 1))
     code = [line for number, line in enumerate(source.splitlines(), start=1)
             if line.strip() and not line.strip().startswith("#") and number not in docstrings]
     return int(round(len(code), -1))
@@ -420,7 +420,7 @@ def _best_step(name: str) -> float:
 for _name in "UVW":
     number(f"gradcheck.best_h.{_name}", "sci.1",
            f"the step h with the smallest error of {_name} on the grid of fig-gradcheck-step")(
-        lambda _name=_name: _best_step(_name))
+        partial(_best_step, _name))
 
 
 @number("gradcheck.best_h_over_estimate", "d",
@@ -447,7 +447,7 @@ def _float32_check() -> dict[str, np.ndarray]:
     m = _model("gradient_check")
     p = bb.init_params(m["word_dim"], m["hidden_dim"], seed=m["seed"])
     x, y = m["x"], m["y"]
-    exact = bb.bptt(p, x, y)
+    exact = tuple(bb.bptt(p, x, y))
     p32 = [a.astype(np.float32) for a in p]
     used = sorted(set(x))
     errors: dict[str, list[float]] = {}
@@ -478,10 +478,14 @@ def _float32_best_worst() -> float:
     return float(errors.max(axis=0).min())
 
 
+def _float32_best_step(name: str) -> float:
+    return FLOAT32_STEPS[int(np.argmin(_float32_check()[name]))]
+
+
 for _name in "UVW":
     number(f"gradcheck32.best_h.{_name}", "g",
            f"float32: the step with the smallest largest error of {_name}")(
-        lambda _name=_name: FLOAT32_STEPS[int(np.argmin(_float32_check()[_name]))])
+        partial(_float32_best_step, _name))
 
 
 # -- chapter 5
@@ -610,7 +614,7 @@ def _clipping_setting(key: str) -> Any:
 for _key, _style in (("learning_rate", "g"), ("length", "d"), ("word_dim", "d"),
                      ("hidden_dim", "d"), ("scale", "g"), ("steps", "d")):
     number(f"clipping.{_key}", _style, f"{_key} of [clipping] in conf/vanishing.toml")(
-        lambda _key=_key: _clipping_setting(_key))
+        partial(_clipping_setting, _key))
 
 
 @number("clipping.pattern", "word", "the length of the repeated pattern of [clipping]")
@@ -688,17 +692,23 @@ def _overflow() -> Any:
     return _figure("overflow")
 
 
+def _first_nonfinite(scale: float, dtype: str) -> int:
+    return _overflow().first_nonfinite[(scale, dtype)]
+
+
+def _predicted_overflow(dtype: str) -> int:
+    return int(float(f"{np.log(float(np.finfo(dtype).max)) / _tanh_at_2():.2g}"))
+
+
 for _scale in (1.5, 2.0):
     for _dtype in ("float16", "float32", "float64"):
         number(f"overflow.first.{_scale:g}.{_dtype}", "d",
                f"the first length of fig-overflow whose {_dtype} gradient at {_scale:g}/gamma "
-               "holds inf or nan")(
-            lambda _scale=_scale, _dtype=_dtype: _overflow().first_nonfinite[(_scale, _dtype)])
+               "holds inf or nan")(partial(_first_nonfinite, _scale, _dtype))
 for _dtype in ("float16", "float32", "float64"):
     number(f"overflow.predicted.{_dtype}", "d",
            f"log(largest {_dtype}) / the Lyapunov exponent at 2/gamma, to two digits")(
-        lambda _dtype=_dtype: int(float(
-            f"{np.log(float(np.finfo(_dtype).max)) / _tanh_at_2():.2g}")))
+        partial(_predicted_overflow, _dtype))
 
 
 @number("overflow.smaller_scale", "g", "the smaller scale of fig-overflow")
