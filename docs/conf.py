@@ -57,6 +57,7 @@ extensions = [
     "exercise_labels",
     "explorer",
     "quoted_numbers",
+    "claims_ledger",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}

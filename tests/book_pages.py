@@ -71,12 +71,13 @@ class Page:
 
 
 def slug(heading: str) -> str:
-    """The anchor MyST gives a heading (``myst_heading_anchors``): lower case, punctuation
-    and math markup dropped, spaces as hyphens."""
-    text = re.sub(r"\{[\w:-]+\}`([^`]*)`", r"\1", heading)
-    text = text.replace("`", "").lower()
-    text = re.sub(r"[^\w\- ]", "", text)
-    return text.strip().replace(" ", "-")
+    """The anchor MyST gives a heading (``myst_heading_anchors``, the slug of
+    ``mdit_py_plugins.anchors``): the heading's text and inline code, without its math and
+    roles, in lower case, spaces as hyphens, other punctuation dropped."""
+    text = re.sub(r"\$[^$]*\$", "", heading)
+    text = re.sub(r"\{[\w:-]+\}`[^`]*`", "", text)
+    text = text.replace("`", "")
+    return re.sub(r"[^\w\u4e00-\u9fff\- ]", "", text.strip().lower().replace(" ", "-"))
 
 
 @cache

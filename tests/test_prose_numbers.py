@@ -68,22 +68,23 @@ def _shown(token: str, printed: list[float]) -> bool:
     return any(round(abs(q), digits) == p for q in printed)
 
 
+def _typed(line: str, page, printed: list[float]) -> list[str]:
+    """The numbers of one line of prose that none of the rules allow."""
+    text = without_markup(line)
+    for name, phrase in ALLOWED:
+        if page is not None and name == page.name:
+            text = text.replace(phrase, " ")
+    for name in _NAMES:
+        text = name.sub(" ", text)
+    return [token for token in _NUMBER.findall(text)
+            if token not in ("0", "1") and not _shown(token, printed)]
+
+
 def typed_numbers(page) -> list[tuple[int, str, str]]:
     """(line, number, line text) for every number of the prose that none of the rules allow."""
-    allowed_phrases = [phrase for (name, phrase) in ALLOWED if name == page.name]
     printed = _printed(page)
-    found = []
-    for number, line in page.prose:
-        text = without_markup(line)
-        for phrase in allowed_phrases:
-            text = text.replace(phrase, " ")
-        for name in _NAMES:
-            text = name.sub(" ", text)
-        for token in _NUMBER.findall(text):
-            if token in ("0", "1") or _shown(token, printed):
-                continue
-            found.append((number, token, line.strip()))
-    return found
+    return [(number, token, line.strip()) for number, line in page.prose
+            for token in _typed(line, page, printed)]
 
 
 @pytest.mark.parametrize("path", pages(), ids=lambda p: p.stem)
@@ -136,3 +137,18 @@ def test_every_quoted_number_computes_and_is_written_as_its_style():
     for name in quoted.NUMBERS:
         written = quoted.text(name)
         assert written and "nan" not in written.lower(), (name, written)
+
+
+def test_no_number_is_typed_into_the_claims_ledger():
+    """The claims of docs/claims.toml are prose of the book too (its page renders them)."""
+    import tomllib
+
+    with open(DOCS / "claims.toml", "rb") as file:
+        claims = tomllib.load(file)["claim"]
+    typed = []
+    for claim in claims:
+        page = None if claim["page"].startswith("../") else read(DOCS / f"{claim['page']}.md")
+        printed = _printed(page) if page is not None else []
+        typed += [f"{claim['id']}: {token!r} in: {claim['claim']}"
+                  for token in _typed(claim["claim"], page, printed)]
+    assert not typed, "numbers typed into docs/claims.toml:\n" + "\n".join(typed)
