@@ -25,10 +25,8 @@ import re
 import sys
 import tomllib
 from functools import cache
-from pathlib import Path
 
 import pytest
-
 from book_pages import DOCS, ROOT, pages, read
 
 KINDS = {"theorem", "number", "correction", "source", "result", "caption", "code"}
