@@ -71,13 +71,13 @@ class Page:
 
 
 def slug(heading: str) -> str:
-    """The anchor MyST gives a heading (``myst_heading_anchors``, the slug of
-    ``mdit_py_plugins.anchors``): the heading's text and inline code, without its math and
-    roles, in lower case, spaces as hyphens, other punctuation dropped."""
-    text = re.sub(r"\$[^$]*\$", "", heading)
+    """The anchor MyST gives a heading (``myst_heading_anchors``): the heading's text and
+    inline code without its math (the spaces around the math stay), in lower case, spaces as
+    hyphens, other punctuation dropped: "Choosing the step $h$" is ``choosing-the-step-``."""
+    text = re.sub(r"\$[^$]*\$", "", heading.strip())
     text = re.sub(r"\{[\w:-]+\}`[^`]*`", "", text)
     text = text.replace("`", "")
-    return re.sub(r"[^\w\u4e00-\u9fff\- ]", "", text.strip().lower().replace(" ", "-"))
+    return re.sub(r"[^\w\u4e00-\u9fff\- ]", "", text.lower().replace(" ", "-"))
 
 
 @cache

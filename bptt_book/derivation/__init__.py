@@ -13,7 +13,9 @@ The pipeline reads top to bottom, one module a stage:
 - :mod:`~bptt_book.derivation.generate` -- writes the generated module;
 - :mod:`~bptt_book.derivation.equations` -- the book's equations, typeset from the above.
 
-Two more derivations serve single chapters: :mod:`~bptt_book.derivation.bounds` (the
-largest slope of each activation, chapter 5) and :mod:`~bptt_book.derivation.gru` (a GRU's
-step Jacobian, chapter 7).
+Beside them: :mod:`~bptt_book.derivation.cell` and :mod:`~bptt_book.derivation.cells` (every
+cell described once, as data), :mod:`~bptt_book.derivation.activations` (the activation table,
+with the largest slope of each activation for chapter 5), :mod:`~bptt_book.derivation.adjoint`
+(the backward step of any cell) and :mod:`~bptt_book.derivation.forms` (the forms the printers
+write).
 """

@@ -23,7 +23,7 @@ from sympy.calculus.util import maximum
 from .checks import check
 from .forms import tidy
 
-#: The activation's input and output, as scalars: ``s = f(z)``.
+#: The activation's input and output as scalars, ``s = f(z)``.
 z = sp.Symbol("z", real=True)
 s = sp.Symbol("s", real=True)
 
@@ -185,7 +185,8 @@ NAMES = tuple(_BUILDERS)
 
 @functools.cache
 def activation(name):
-    """Derive :class:`Activation` ``name`` (one of :data:`NAMES`).
+    """Derive :class:`~bptt_book.derivation.activations.Activation` ``name`` (one of
+    :data:`~bptt_book.derivation.activations.NAMES`).
 
     >>> from bptt_book.derivation.activations import activation
     >>> activation("tanh").fprime_s

@@ -17,7 +17,7 @@ The gated cells use the equations, gate order and weight layout of ``torch.nn.GR
 
 from .cell import Cell
 
-#: The tutorial's network: ``s_t = f(U x_t + W s_{t-1})`` with the activation ``f`` chosen
+#: The tutorial's network, ``s_t = f(U x_t + W s_{t-1})``, with the activation ``f`` chosen
 #: when it runs (tanh, sigmoid or relu), no biases.
 RNN = Cell(
     "rnn",
@@ -28,7 +28,7 @@ RNN = Cell(
     equations=["s' = f(a + b)"],
 )
 
-#: The gated recurrent unit of Cho et al. (2014) as PyTorch computes it: the reset gate
+#: The gated recurrent unit of Cho et al. (2014) as PyTorch computes it.  The reset gate
 #: scales the recurrent projection *after* the product with W (so all of W acts in one
 #: product per step), and ``z`` near 1 keeps the old state.
 GRU = Cell(

@@ -226,7 +226,7 @@ STEP_FUNCTION = r"\operatorname{step}"
 class BookLatexPrinter(LatexPrinter):
     """LaTeX for the book: ``diag`` for diagonal matrices, ``^\\top`` for transposes, the terms
     of a sum with a plus sign first (``\\hat y_t - y_t``), and the step function by the name
-    :data:`STEP_FUNCTION`.
+    ``STEP_FUNCTION``.
 
     >>> import sympy as sp
     >>> from bptt_book.derivation import symbols as sym

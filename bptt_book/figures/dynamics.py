@@ -57,7 +57,7 @@ def powers_data(*, model: str | None = None, max_distance: int | None = None,
                 nonnormal_size: int | None = None,
                 diagonal: float | None = None) -> Powers:
     """``||W^d||_2`` for d = 1 ... max_distance, for the model's W and for
-    :func:`nonnormal` ``(nonnormal_size, diagonal)``.  Defaults: ``[powers]`` of
+    ``nonnormal(nonnormal_size, diagonal)``.  Defaults: ``[powers]`` of
     conf/vanishing.toml."""
     s = pick("vanishing", "powers", model=model, max_distance=max_distance,
              nonnormal_size=nonnormal_size, diagonal=diagonal)

@@ -2,10 +2,10 @@
 
 A page writes ``{num}`name``` (in a figure's reST caption, ``:num:`name```) where it quotes a
 number; the book's Sphinx extension ``docs/_ext/quoted_numbers.py`` puts the value of
-:data:`NUMBERS` ``[name]`` there when the book is built, formatted as the entry says.  The
-values come from the same functions as the figures (a figure's ``*_data()`` with the
-settings of ``conf/*.toml``, computed once per process by
-:func:`~bptt_book.figures._settings.default_data` and shared with the drawing), from the
+``NUMBERS[name]`` there when the book is built, formatted as the entry says.  The values
+come from the same functions as the figures (a figure's ``*_data()`` with the settings of
+``conf/*.toml``, computed once per process by ``figures._settings.default_data`` and kept on
+disk, shared with the drawing), from the
 settings themselves, or from the package's functions.  When the code or a setting changes a
 number, the prose changes with it; ``tests/test_prose_numbers.py`` fails on a number typed
 into the prose instead.
