@@ -43,7 +43,25 @@ def load(srcdir: str | Path) -> list[dict]:
         return tomllib.load(file)["claim"]
 
 
-def _where(page: str, at: str) -> str:
+def heading_slug(heading: str) -> str:
+    """The anchor MyST gives a heading (``myst_heading_anchors``): its text and inline code
+    without its math, in lower case, spaces as hyphens, other punctuation dropped."""
+    text = re.sub(r"\$[^$]*\$", "", heading.strip())
+    text = re.sub(r"\{[\w:-]+\}`[^`]*`", "", text).replace("`", "")
+    return re.sub(r"[^\w\u4e00-\u9fff\- ]", "", text.lower().replace(" ", "-"))
+
+
+def _headings(srcdir: Path, page: str) -> dict[str, str]:
+    """slug -> heading text, for the headings of ``page``."""
+    path = srcdir / f"{page}.md"
+    if not path.is_file():
+        return {}
+    titles = [line.lstrip("#").strip() for line in path.read_text(encoding="utf-8").splitlines()
+              if re.match(r"^#{1,6} ", line)]
+    return {heading_slug(title): title for title in titles}
+
+
+def _where(page: str, at: str, headings: dict[str, str] | None = None) -> str:
     """MyST for a link to the label or heading ``at`` of ``page``."""
     if at.startswith(_PRF):
         return f"{{prf:ref}}`{at}`"
@@ -57,7 +75,8 @@ def _where(page: str, at: str) -> str:
         return f"{{numref}}`Chapter %s <{at}>`"
     if page.startswith("../"):  # a file outside the book: named, not linked
         return f"`{page.removeprefix('../')}`"
-    return f"[{at.replace('-', ' ')}]({page}.md#{at})" if at else f"{{doc}}`{page}`"
+    title = (headings or {}).get(at, at.replace("-", " "))
+    return f"[{title}]({page}.md#{at})" if at else f"{{doc}}`{page}`"
 
 
 def _check(text: str) -> str:
@@ -91,6 +110,7 @@ class ClaimsLedger(SphinxDirective):
             pages.setdefault(claim["page"], []).append(claim)
         result: list[nodes.Node] = []
         for page, entries in pages.items():
+            headings = _headings(Path(self.env.srcdir), page)
             title = (f"{{doc}}`{page}`" if not page.startswith("../")
                      else f"`{page.removeprefix('../')}`")
             lines = [f"**{title}** ({len(entries)} claims)", "",
@@ -99,7 +119,7 @@ class ClaimsLedger(SphinxDirective):
             for c in entries:
                 checks = "; ".join(_check(check) for check in c["checks"])
                 lines.append(f"| {c['id']} | {_cell(c['claim'])} | {KINDS[c['kind']]} | "
-                             f"{_where(page, c.get('at', ''))} | {checks} |")
+                             f"{_where(page, c.get('at', ''), headings)} | {checks} |")
             lines.append("")
             container = nodes.container(classes=["claims-ledger"])
             self.state.nested_parse(StringList(lines), self.content_offset, container)
@@ -117,7 +137,8 @@ class QuotedNumbers(SphinxDirective):
 
         lines = ["| name | what it is | value |", "|---|---|---|"]
         for name, entry in quoted.NUMBERS.items():
-            lines.append(f"| `{name}` | {_cell(entry.about)} | {{num}}`{name}` |")
+            about = _cell(entry.about).replace("`", "")
+            lines.append(f"| `{name}` | `{about}` | {{num}}`{name}` |")
         container = nodes.container(classes=["quoted-numbers"])
         self.state.nested_parse(StringList(lines), self.content_offset, container)
         return list(container.children)
