@@ -1,8 +1,9 @@
 """Argument checks shared by the public functions.
 
 Every check names the argument and says what was expected.  They look only at what the
-computation touches (shapes, dtypes, the range of the token ids), so they cost O(T) and
-not O(T D).  Checked arrays are never modified: callers get fresh arrays or read-only use.
+computation touches (shapes, dtypes, the range of the token ids, the finiteness of W and of
+the columns of U the words use), so they cost O(T H + H^2), never O(T D).  Checked arrays
+are never modified: callers get fresh arrays or read-only use.
 """
 
 import numbers

@@ -4,8 +4,8 @@ Every task gives token ids ``x`` and targets ``y`` of shape (N, T) for the book'
 whose inputs and outputs share one vocabulary of ``word_dim`` tokens.  Only the *last*
 target carries the long-range information; every earlier target is the token ``BLANK``
 (id 0), which the network learns to predict within a few steps.  Since :func:`bptt_book.bptt`
-sums the loss over all outputs, this keeps the whole gradient pointed at the dependency
-once the blanks are learnt.
+sums the loss over all outputs, almost all of the loss is then at the last output (the
+blanks, many small errors, still send back a gradient of about the last output's size).
 
 Two tasks:
 

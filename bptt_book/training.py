@@ -1,12 +1,13 @@
 """Training by stochastic gradient descent with :func:`bptt_book.bptt`.
 
-:func:`train` runs the tutorial's loop on a batch of sequences (N, T): in every epoch it
-shuffles the sequences, takes one SGD step per mini-batch on the mean loss per sequence,
-then measures the loss on all N sequences and **halves the learning rate when that loss went
-up** -- the tutorial's only schedule.  Options add gradient clipping (the global-norm rule of
-:func:`bptt_book.clip_gradients`), truncated BPTT, Pascanu, Mikolov & Bengio's
-regulariser :func:`omega` on the recurrent weights, and Adam in place of plain SGD
-(``optimizer="adam"``).
+:func:`train` follows the tutorial's loop on a batch of sequences (N, T), with mini-batches
+where the tutorial steps on one sequence at a time and a loss check after every epoch where
+the tutorial checks every few: in every epoch it shuffles the sequences, takes one SGD step
+per mini-batch on the mean loss per sequence, then measures the loss on all N sequences and
+**halves the learning rate when that loss went up** -- the tutorial's only schedule.
+Options add gradient clipping (the global-norm rule of :func:`bptt_book.clip_gradients`),
+truncated BPTT (by any scheme), Pascanu, Mikolov & Bengio's regulariser :func:`omega` on the
+recurrent weights, and Adam in place of plain SGD (``optimizer="adam"``).
 
 >>> import bptt_book as bb
 >>> from bptt_book.tasks import Recall

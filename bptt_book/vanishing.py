@@ -340,4 +340,46 @@ SETTINGS = {"vanishing": {
         "thresholds": (config.positives, True),
         "activation": (config.ACTIVATION, True),
     },
+    "powers": {
+        "model": (config.text, True),
+        "max_distance": (config.integer(1), True),
+        "nonnormal_size": (config.integer(2), True),
+        "diagonal": (config.positive, True),
+    },
+    "init_spectra": {
+        "hidden_dims": (config.integers(2), True),
+        "seeds": (config.integer(1), True),
+    },
+    "relu_tanh": {
+        "inits": (config.names(("tutorial", "orthogonal", "identity")), True),
+        "activations": (config.ACTIVATION_NAMES, True),
+    },
+    "overflow": {
+        "model": (config.text, True),
+        "word_dim": (config.integer(2), True),
+        "seed": (config.integer(0), True),
+        "scales": (config.positives, True),
+        "lengths": (config.integers(1), True),
+        "dtypes": (config.names(("float16", "float32", "float64")), True),
+    },
+    "frozen": {
+        "length": (config.integer(2), True),
+        "scale": (config.positive, True),
+        "learning_rate": (config.positive, True),
+        "steps": (config.integer(1), True),
+        "other_seed": (config.integer(0), True),
+    },
+    "lyapunov": {
+        "scales": (config.positives, True),
+        "activations": (config.ACTIVATION_NAMES, True),
+        "discard": (config.integer(0), True),
+        "growth_lengths": (config.integers(2), True),
+    },
+    "latching": {
+        "ws": (config.positives, True),
+        "noises": (config.positives, True),
+        "steps": (config.integer(1), True),
+        "runs": (config.integer(1), True),
+        "seed": (config.integer(0), True),
+    },
 }}

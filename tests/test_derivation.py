@@ -155,3 +155,81 @@ def test_every_printed_line_names_its_sympy_source(cell):
     for comment in ("# Do = P - Y", "# dV = (S.T*Do).T", "# G = Do*V", "# dW = dB.T*S_prev",
                     "# dU = dA.T*X", "# dbU = dA.T*1", "# dbW = dB.T*1"):
         assert comment in layers, comment
+
+
+# ------------------------------------------------------------------ the book's printed forms
+
+
+def test_printed_equations_read_as_the_prose_does():
+    """The derived equations write yhat - y (never -y + yhat), a sigmoid's slope s(1 - s), and
+    the step function by the printer's name; nothing is replaced by hand afterwards."""
+    import re
+
+    from bptt_book.derivation.equations import EQUATIONS, equation
+    from bptt_book.derivation.printer import STEP_FUNCTION
+
+    printed = {name: equation(name) for name in EQUATIONS}
+    for name in ("softmax_ce", "g", "dE_ds", "dV_step"):
+        assert r"\hat{y}_t - y_{t}" in printed[name], (name, printed[name])
+    assert not any(re.search(r"- y_\{t\} \+ \\hat", tex) for tex in printed.values())
+    assert printed["sigmoid_prime"].endswith(r"= s \left(1 - s\right)")
+    assert printed["relu_prime"].count(STEP_FUNCTION) == 2
+    assert not any(r"\theta" in tex for tex in printed.values())
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_gate_slopes_print_as_a_factor_beside_its_complement(cell):
+    """Wherever a product of the backward step or the Jacobian holds a gate's value x and its
+    complement 1 - x (a sigmoid's slope), the printer writes them side by side."""
+    from bptt_book.derivation.adjoint import derive as derive_adjoint
+    from bptt_book.derivation.printer import CellLatexPrinter, cell_latex_names
+
+    description = BUILT_IN[cell]
+    names = cell_latex_names(description)
+    printer = CellLatexPrinter(names)
+    pairs = 0
+    for c in derive_adjoint(description).coefficients:
+        for product in sp.preorder_traversal(c):
+            if not isinstance(product, sp.Mul):
+                continue
+            for x in product.args:
+                if x.is_Symbol and (1 - x) in product.args:
+                    pairs += 1
+                    tex = printer.doprint(product)
+                    assert rf"{names[x]} \odot \left(1 - {names[x]}\right)" in tex, tex
+    assert pairs >= 2
+
+
+def test_the_forms_keep_the_value():
+    from bptt_book.derivation.forms import paired_factors, positive_first
+
+    r, n, z = sp.symbols("r n z")
+    factors = [r, 1 - n**2, 1 - r, z, 1 - z]
+    assert sp.Mul(*paired_factors(factors)) == sp.Mul(*factors)
+    assert paired_factors(factors) == [r, 1 - r, 1 - n**2, z, 1 - z]
+    terms = [-z, r, -n, sp.Integer(1)]
+    assert positive_first(terms) == [r, 1, -z, -n]
+
+
+def test_relu_slope_at_zero_is_the_one_pytorch_uses():
+    """Chapter 3: the book takes relu'(0) = 0, as PyTorch does."""
+    torch = pytest.importorskip("torch")
+    from bptt_book.generated.activations import ACTIVATIONS
+
+    z = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    torch.relu(z).sum().backward()
+    assert z.grad.tolist() == [0.0, 0.0, 0.0]
+    f, fprime = ACTIVATIONS["relu"]
+    assert fprime(f(np.zeros(3))).tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("H", [2, 3])
+def test_the_unrolled_loss_grows_about_H_fold_per_step(H):
+    """Chapter 3 and unrolled.py: each time step multiplies the size of the unrolled loss (its
+    operation count) by a factor between H and H + 1, approaching H."""
+    rnn = BUILT_IN["rnn"]
+    counts = [sp.count_ops(unrolled.cell_unrolled(rnn, H, 3, [0, 1, 2, 0, 1][:T], [1] * T,
+                                                  "tanh")[2]) for T in (2, 3, 4, 5)]
+    ratios = [b / a for a, b in zip(counts, counts[1:], strict=False)]
+    assert all(H < r < H + 1 for r in ratios), ratios
+    assert ratios == sorted(ratios, reverse=True)  # falling towards H

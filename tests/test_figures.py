@@ -481,7 +481,7 @@ def test_cliff_is_steep_and_the_plain_step_jumps_off():
 
 
 def test_explorer_data_is_the_packages_numbers_and_backs_the_pages_claims(tmp_path):
-    from bptt_book.figures.explorer import explorer_data, write_explorer
+    from bptt_book.figures.explorer import SCALES, explorer_data, write_explorer
 
     d = explorer_data(scales=(0.5, 0.9, 1.1, 1.5), activations=("tanh", "sigmoid"))
     c = config.load("vanishing")["contributions"]
@@ -509,6 +509,8 @@ def test_explorer_data_is_the_packages_numbers_and_backs_the_pages_claims(tmp_pa
     assert far == sorted(far)  # ... and with it the share from far back grows;
     sigmoid = {s: cell for s, cell in zip(d["scales"], d["results"]["sigmoid"], strict=True)}
     assert sigmoid[1.1]["norm"][-1] < 1 and sigmoid[1.5]["norm"][-1] < 1  # above it, yet
+    top = explorer_data(scales=(max(SCALES),), activations=("sigmoid",))  # the slider's end
+    assert top["results"]["sigmoid"][0]["norm"][-1] < 1
     # truncation at K costs more exactly where more of the gradient lies beyond K.
     cells = [cell for name in ("tanh", "sigmoid") for cell in d["results"][name]]
     beyond = [sum(cell["share"][5:]) for cell in cells]

@@ -8,8 +8,10 @@ the book typesets it with its LaTeX name.  Nothing is typed twice: adding an act
 builder function below and one line in :data:`NAMES`.
 
 Every entry is checked: the derivative in the output round-trips to SymPy's own derivative,
-the floating-point-safe form and the proof form equal ``f``, and ``gamma`` comes with a
-certificate (``gamma - f'`` written in ``s`` is a square, so never negative).
+the floating-point-safe form and the proof form equal ``f``, and ``gamma`` is proved: for
+tanh and the sigmoid by a certificate (``gamma - f'`` written in ``s`` is a square, so never
+negative), for relu because its slope takes only the step's two values, of which ``gamma`` is
+the larger.
 """
 
 import functools
@@ -88,7 +90,8 @@ class Activation:
     proved equal, in which ``expand`` cancels derivatives exactly (the sigmoid as
     ``(1 + tanh(z/2))/2``), used by the exact proofs.  ``fprime_s`` is ``f'`` written in the
     output ``s``.  ``gamma = max f'`` is the largest factor the activation can put into a step
-    Jacobian; ``certificate`` is ``gamma - f'`` written in ``s``, a square.
+    Jacobian; ``certificate`` is ``gamma - f'`` written in ``s``, a square (None for relu,
+    whose ``gamma`` is the larger of the step's two values).
 
     ``compiled`` names the function of ``bptt_book.vmath`` that evaluates ``f`` inside the
     compiled target's loops (hand-written numerics, not derived: nothing is derived from it),
@@ -104,7 +107,7 @@ class Activation:
     fprime_s: sp.Expr
     gamma: sp.Expr
     attained_at: str
-    certificate: sp.Expr
+    certificate: sp.Expr | None
     latex: str
     compiled: str | None = None
 
@@ -166,7 +169,7 @@ def _relu():
     fprime_z = sp.diff(f, z)
     check(fprime_z == sp.Heaviside(z), f"relu' = {fprime_z}, expected Heaviside(z)")
     # Where z > 0, s = z; where z < 0, s = 0 and the derivative is 0.  At z = 0 relu has no
-    # derivative; the book (and every ReLU library) takes 0 there, so H(0) = 0.
+    # derivative; the book (as PyTorch) takes 0 there, so H(0) = 0.
     fprime_s = sp.Heaviside(s, 0)
     p = sp.Symbol("p", positive=True)
     check(fprime_s.subs(s, f.subs(z, p)) == fprime_z.subs(z, p), "relu' for z > 0")
@@ -175,7 +178,7 @@ def _relu():
     gamma = sp.Max(fprime_z.subs(z, -1), fprime_z.subs(z, 1))
     check(gamma == 1, f"relu: gamma = {gamma}")
     return Activation("relu", relu, f, f, f, fprime_z, fprime_s, gamma, "every z > 0",
-                      sp.Integer(0), r"\operatorname{relu}")
+                      None, r"\operatorname{relu}")
 
 
 #: name -> the builder that derives its :class:`Activation`.  One line per activation.
@@ -187,7 +190,8 @@ NAMES = tuple(_BUILDERS)
 
 @functools.cache
 def activation(name):
-    """Derive :class:`Activation` ``name`` (one of :data:`NAMES`).
+    """Derive :class:`~bptt_book.derivation.activations.Activation` ``name`` (one of
+    :data:`~bptt_book.derivation.activations.NAMES`).
 
     >>> from bptt_book.derivation.activations import activation
     >>> activation("tanh").fprime_s

@@ -25,7 +25,7 @@ from .recurrence import derive
 def _activation(name, label):
     def build():
         act = activation(name)
-        return rf"{label}'(z) = {sp.latex(act.fprime_z)} = {sp.latex(act.fprime_s)}"
+        return rf"{label}'(z) = {latex(act.fprime_z)} = {latex(act.fprime_s)}"
     return build
 
 

@@ -128,9 +128,9 @@ def activations_source():
 def column_major(product):
     """``A.T*B`` rewritten as the unevaluated ``(B.T*A).T``, checked equal.
 
-    For dV = Do.T*S (Do is T x D, tall and thin after transposing) OpenBLAS is about a third
-    faster computing the (H, D) product S.T @ Do; its transpose is the (D, H) result, stored
-    column-major.
+    For dV = Do.T*S (Do is T x D, tall and thin after transposing) OpenBLAS is faster
+    computing the (H, D) product S.T @ Do (benchmarks/bench_column_major.py measures the
+    ratio); its transpose is the (D, H) result, stored column-major.
     """
     (a_t, b) = product.args
     require(isinstance(a_t, sp.Transpose), f"not of the form A.T*B: {product}")

@@ -19,10 +19,12 @@ import sympy as sp
 from sympy.codegen.ast import AddAugmentedAssignment, Assignment
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from . import symbols as sym
 from .activations import by_function
 from .activations import z as _z
+from .forms import paired_factors, positive_first
 
 
 def _is_column(expr):
@@ -215,8 +217,32 @@ LATEX_NAMES = {
 }
 
 
+#: The book's name for the step function, SymPy's ``Heaviside``: 1 for a positive argument,
+#: 0 for a negative one, and (the book's choice, ``Heaviside(s, 0)``) 0 at 0.  The letter
+#: theta is left to the clipping threshold of chapter 6.
+STEP_FUNCTION = r"\operatorname{step}"
+
+
 class BookLatexPrinter(LatexPrinter):
-    """LaTeX for the book: ``diag`` for diagonal matrices, ``^\\top`` for transposes."""
+    """LaTeX for the book: ``diag`` for diagonal matrices, ``^\\top`` for transposes, the terms
+    of a sum with a plus sign first (``\\hat y_t - y_t``), and the step function by the name
+    ``STEP_FUNCTION``.
+
+    >>> import sympy as sp
+    >>> from bptt_book.derivation import symbols as sym
+    >>> print(BookLatexPrinter().doprint(sym.yhat_t - sym.y_t))
+    \\hat{y}_t - y_{t}
+    >>> print(BookLatexPrinter().doprint(sp.Heaviside(sp.Symbol("s"), 0)))
+    \\operatorname{step}\\left(s\\right)
+    """
+
+    def _as_ordered_terms(self, expr, order=None):
+        return positive_first(super()._as_ordered_terms(expr, order=order))
+
+    def _print_Heaviside(self, expr, exp=None):
+        # The value at 0 is the book's convention (stated in the prose), not an argument.
+        tex = rf"{STEP_FUNCTION}\left({self._print(expr.args[0])}\right)"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
     def _print_MatrixSymbol(self, expr):
         return LATEX_NAMES.get(expr) or super()._print_MatrixSymbol(expr)
@@ -260,6 +286,19 @@ class CellLatexPrinter(LatexPrinter):
     def __init__(self, names, settings=None):
         super().__init__({"mul_symbol": r" \odot ", **(settings or {})})
         self.names = dict(names)
+
+    def _print_Mul(self, expr):
+        """A product of units as the book writes it: a factor and its complement side by side,
+        ``r_t \\odot (1 - r_t)`` (:func:`~bptt_book.derivation.forms.paired_factors`); any
+        product with a number or a quotient in it as SymPy prints it."""
+        if self._settings["order"] == "none":
+            return super()._print_Mul(expr)
+        factors = expr.as_ordered_factors()
+        if any(f.is_number or (f.is_Pow and not (f.exp.is_Integer and f.exp > 0))
+               for f in factors):
+            return super()._print_Mul(expr)
+        return self._settings["mul_symbol_latex"].join(
+            self.parenthesize(f, PRECEDENCE["Mul"]) for f in paired_factors(factors))
 
     def _print_Symbol(self, expr, style="plain"):
         return self.names.get(expr) or super()._print_Symbol(expr)

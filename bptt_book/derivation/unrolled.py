@@ -6,10 +6,10 @@ to each symbol.  Independently, the *derived* expressions that the generator pri
 (``P - Y``, ``Do.T*S``, the delta recurrence, ``Delta.T*S_prev``, ...) are evaluated on the
 same symbol matrices.  The difference of the two, expanded, must be exactly 0.
 
-The unrolled expression grows about (H+2)-fold per time step, so this is a proof for small
-cases only, never a way to compute gradients.  ReLU is left out: ``Max(0, z)`` has no
-derivative at 0, and SymPy cannot cancel ``Heaviside(Max(0, z)) - Heaviside(z)``
-symbolically; the tests check ReLU numerically instead.
+The unrolled loss grows about H-fold per time step (its operation count; measured in
+tests/test_derivation.py), so this is a proof for small cases only, never a way to compute
+gradients.  ReLU is left out: ``Max(0, z)`` has no derivative at 0, and SymPy cannot cancel
+``Heaviside(Max(0, z)) - Heaviside(z)`` symbolically; the tests check ReLU numerically instead.
 """
 
 import sympy as sp

@@ -126,8 +126,9 @@ def cache_key(name, values):
     """A hash of the experiment, its settings and the code that runs it.
 
     Changing a setting, or the code of the module that runs the experiment or of any module
-    of the package it imports, gives a new key, so a cached result is never stale
-    (:mod:`bptt_book.experiments.cache`).
+    of the package it imports, or a settings file, gives a new key
+    (:mod:`bptt_book.experiments.cache`).  A new NumPy or BLAS can still change the numbers
+    of a chaotic run without changing the key.
     """
     return _cache.key(name, values, (_record(name).source, _cache.__name__))
 

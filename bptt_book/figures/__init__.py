@@ -27,10 +27,15 @@ Figures in the chapters (the label each has there):
 - chapter 4: :func:`gradcheck_step` (``fig-gradcheck-step``);
 - chapter 5: :func:`activations` (``fig-activations``), :func:`jacobian_norms`
   (``fig-jacobian-norms``), :func:`contributions` (``fig-contributions``);
+- chapter 5: :func:`powers` (``fig-powers``), :func:`init_spectra` (``fig-init-spectra``),
+  :func:`relu_tanh` (``fig-relu-tanh``);
 - chapter 6: :func:`gradient_growth` (``fig-gradient-growth``), :func:`clipping`
-  (``fig-clipping``);
+  (``fig-clipping``), :func:`overflow` (``fig-overflow``), :func:`frozen` (``fig-frozen``),
+  :func:`lyapunov` (``fig-lyapunov``), :func:`latching` (``fig-latching``);
 - chapter 7: :func:`truncation_windows` (``fig-truncation-windows``), :func:`scheme_bias`
   (``fig-scheme-bias``), :func:`gradient_costs` (``fig-gradient-costs``).
+
+The numbers the chapters quote from these results: :mod:`bptt_book.figures.quoted`.
 
 Diagrams for the chapters to place (each docstring says where it is meant to go):
 :func:`folded_unrolled`, :func:`operator_graph`, :func:`backward_step`,
@@ -48,6 +53,29 @@ from .diagrams import (
     unrolled,
     walks_data,
     walks_vs_sweep,
+)
+from .dynamics import (
+    Frozen,
+    InitSpectra,
+    Latching,
+    Lyapunov,
+    Overflow,
+    Powers,
+    ReluTanh,
+    frozen,
+    frozen_data,
+    init_spectra,
+    init_spectra_data,
+    latching,
+    latching_data,
+    lyapunov,
+    lyapunov_data,
+    overflow,
+    overflow_data,
+    powers,
+    powers_data,
+    relu_tanh,
+    relu_tanh_data,
 )
 from .exploding import (
     Cliff,
@@ -108,9 +136,12 @@ from .truncation import (
 )
 
 __all__ = [
+    "Frozen", "InitSpectra", "Latching", "Lyapunov", "Overflow", "Powers", "ReluTanh",
+    "frozen", "frozen_data", "init_spectra", "init_spectra_data", "latching", "latching_data",
+    "lyapunov", "lyapunov_data", "overflow", "overflow_data", "powers", "powers_data",
+    "relu_tanh", "relu_tanh_data",
     "SCHEMES", "Activation", "GradientCosts", "SchemeBias", "gradient_costs",
-    "gradient_costs_data", "scheme_bias", "scheme_bias_data", "Activations", "Cliff",
-    "Clipping", "Contributions", "Eigenvalues",
+    "gradient_costs_data", "scheme_bias", "scheme_bias_data", "Activations", "Cliff", "Clipping", "Contributions", "Eigenvalues",
     "GradcheckStep", "GradientGrowth", "HiddenStates", "JacobianHeatmap", "JacobianNorms",
     "TruncationError", "TruncationWindows", "UntrainedLoss", "Walks", "activations",
     "activations_data", "backward_step", "cliff", "cliff_data", "cliff_step", "clipping",

@@ -3,6 +3,9 @@ chapters 5 and 6 (the model's U and V, a random sentence, and an orthogonal Q fo
 
 from __future__ import annotations
 
+import os
+import pickle
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -44,3 +47,38 @@ def orthogonal_setting(settings: dict[str, Any], words: int) -> Orthogonal:
     rng = np.random.default_rng(settings["seed"])
     sentence = rng.integers(0, m["word_dim"], size=words)
     return Orthogonal(bb.Params(*p), sentence, orthogonal(m["hidden_dim"], rng, uniform=False))
+
+
+@cache
+def default_data(name: str) -> Any:
+    """``NAME_data()`` of the figure ``name`` with the settings of conf/*.toml, computed once
+    per process and kept on disk: a figure drawn with no data and the numbers a chapter quotes
+    from it (:mod:`bptt_book.figures.quoted`) share this one result, and the next build reads
+    it back.  The result is not to be modified.
+
+    The file lives in the experiments' cache folder (:func:`bptt_book.experiments.cache_dir`),
+    under ``figures/``, keyed like an experiment's result on the code of the module that
+    computes it (with every module of the package it imports) and on the package's settings
+    files; a damaged or unreadable file is computed again."""
+    from bptt_book import figures
+    from bptt_book.experiments import cache
+
+    compute = getattr(figures, f"{name}_data")
+    key = cache.key(f"figure:{name}", {}, (compute.__module__,))
+    path = cache.directory() / "figures" / f"{name}-{key}.pickle"
+    try:
+        return pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    data = compute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(data))
+        partial.replace(path)
+        for stale in path.parent.glob(f"{name}-*.pickle"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError:  # a read-only cache folder: the result is simply not kept
+        pass
+    return data

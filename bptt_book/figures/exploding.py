@@ -11,7 +11,7 @@ import bptt_book as bb
 from bptt_book.training import History, orthogonal, sgd
 
 from ._draw import subplots
-from ._settings import orthogonal_setting, pick
+from ._settings import default_data, orthogonal_setting, pick
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
@@ -49,7 +49,7 @@ def gradient_growth(data: GradientGrowth | None = None) -> matplotlib.figure.Fig
     """Chapter 6, "The gradient norm grows with the length of the sentence"
     (``fig-gradient-growth``): ``||g|| / T`` against T, solid below the threshold 1/gamma,
     dashed above."""
-    d = gradient_growth_data() if data is None else data
+    d = default_data("gradient_growth") if data is None else data
     fig, ax = subplots(layout="constrained")
     for scale, g in d.norm_per_word.items():
         ax.loglog(d.lengths, g, "o-" if scale < 1 else "s--", markersize=4,
@@ -93,7 +93,7 @@ def clipping_data(*, steps: int | None = None, threshold: float | None = None,
 def clipping(data: Clipping | None = None) -> matplotlib.figure.Figure:
     """Chapter 6, "A training run that explodes" (``fig-clipping``): the loss before each step
     (left) and the norm of the raw gradient (right) of both runs; dotted, the threshold."""
-    d = clipping_data() if data is None else data
+    d = default_data("clipping") if data is None else data
     fig, (left, right) = subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
     for label, history in d.runs.items():
         left.semilogy(history.loss[: len(history.grad_norm)], label=label)
@@ -187,7 +187,7 @@ def cliff(data: Cliff | None = None) -> matplotlib.figure.Figure:
     the cliff, a point on its wall, and the clipped step, which lands in the valley below.
     Left: a wide view, where the plain step from the same point lands, far away on a
     plateau (in the spirit of Pascanu, Mikolov & Bengio 2013, Fig. 6)."""
-    d = cliff_data() if data is None else data
+    d = default_data("cliff") if data is None else data
     loss_start, slope_start = cliff_step(d, d.start)
     loss_plain, _ = cliff_step(d, d.plain)
     loss_clipped, _ = cliff_step(d, d.clipped)

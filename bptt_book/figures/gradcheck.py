@@ -10,6 +10,7 @@ import bptt_book as bb
 from bptt_book import config
 
 from ._draw import subplots
+from ._settings import default_data
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
@@ -43,7 +44,7 @@ def gradcheck_step_data(*, model: str = "gradient_check",
 def gradcheck_step(data: GradcheckStep | None = None) -> matplotlib.figure.Figure:
     """Chapter 4, "Choosing the step h" (``fig-gradcheck-step``): the largest relative error per
     matrix against h, with dotted guides of slope h^2 (truncation) and 1/h (rounding)."""
-    d = gradcheck_step_data() if data is None else data
+    d = default_data("gradcheck_step") if data is None else data
     steps = d.h
     fig, ax = subplots(layout="constrained")
     for name, marker in zip("UVW", "osd", strict=True):

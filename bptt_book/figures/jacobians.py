@@ -17,7 +17,7 @@ from bptt_book import config
 from bptt_book.generated import activations as generated
 
 from ._draw import subplots
-from ._settings import orthogonal_setting, pick
+from ._settings import default_data, orthogonal_setting, pick
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
@@ -55,7 +55,7 @@ def activations_data(z: np.ndarray | None = None) -> Activations:
 def activations(data: Activations | None = None) -> matplotlib.figure.Figure:
     """Chapter 5, "How steep can an activation be?" (``fig-activations``): each activation
     (solid), its slope (dashed) and gamma (dotted), one panel each."""
-    d = activations_data() if data is None else data
+    d = default_data("activations") if data is None else data
     fig, axes = subplots(1, len(d.curves), figsize=(8.0, 2.8), sharex=True,
                          layout="constrained")
     for ax, (name, c) in zip(axes, d.curves.items(), strict=True):
@@ -100,7 +100,7 @@ def jacobian_norms(data: JacobianNorms | None = None) -> matplotlib.figure.Figur
     """Chapter 5, "When gradients must vanish, and when they may explode"
     (``fig-jacobian-norms``): measured norms (solid) and the bound (dashed) against the
     distance, one panel per activation."""
-    d = jacobian_norms_data() if data is None else data
+    d = default_data("jacobian_norms") if data is None else data
     names = list(d.gamma)
     fig, axes = subplots(1, len(names), figsize=(8.0, 3.6), sharey=True, squeeze=False,
                          layout="constrained")
@@ -147,7 +147,7 @@ def contributions(data: Contributions | None = None) -> matplotlib.figure.Figure
     """Chapter 5, "Where the gradient of W comes from" (``fig-contributions``): the share of
     dE_t/dW from each distance t - k, one line per scale (the last distance, exactly zero,
     left out)."""
-    d = contributions_data() if data is None else data
+    d = default_data("contributions") if data is None else data
     fig, ax = subplots(layout="constrained")
     for scale in d.scales:
         c = d.contributions[scale]
@@ -198,7 +198,7 @@ def eigenvalues(data: Eigenvalues | None = None) -> matplotlib.figure.Figure:
     the tutorial's W turns out to have sigma_max above 1 but a small spectral radius): the
     eigenvalues of W in the complex plane, the circle of radius 1/gamma (the threshold of
     Pascanu's conditions), and the circles of radius sigma_max(W) and rho(W)."""
-    d = eigenvalues_data() if data is None else data
+    d = default_data("eigenvalues") if data is None else data
     fig, ax = subplots(figsize=(4.8, 4.4), layout="constrained")
     angle = np.linspace(0.0, 2 * np.pi, 361)
     circles = ((1 / d.gamma, "-", "0.2", rf"$1/\gamma = {1 / d.gamma:g}$"),
@@ -261,7 +261,7 @@ def jacobian_heatmap(data: JacobianHeatmap | None = None) -> matplotlib.figure.F
     """Meant for chapter 5, "Many steps back: a product" or after ``fig-jacobian-norms``: a
     (t, k) heat map of ``||ds_t/ds_k||_2`` for one sentence (log colour scale), one panel per
     W.  Along each row the norm fades (or grows) with the distance t - k."""
-    d = jacobian_heatmap_data() if data is None else data
+    d = default_data("jacobian_heatmap") if data is None else data
     fig, axes = subplots(1, len(d.norms), figsize=(4.0 * len(d.norms) + 0.8, 3.6),
                          squeeze=False, layout="constrained")
     from matplotlib.colors import LogNorm

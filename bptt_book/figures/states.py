@@ -15,7 +15,7 @@ import bptt_book as bb
 from bptt_book import config
 
 from ._draw import subplots
-from ._settings import pick
+from ._settings import default_data, pick
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
@@ -59,7 +59,7 @@ def hidden_states(data: HiddenStates | None = None) -> matplotlib.figure.Figure:
     """Chapter 1, "What each state can see" (``fig-hidden-states``): left, the states as a
     heat map (one column per word); right, how far changing the first word moves each state,
     for each activation (log scale)."""
-    d = hidden_states_data() if data is None else data
+    d = default_data("hidden_states") if data is None else data
     t = np.arange(len(d.x))
     fig, (left, right) = subplots(1, 2, figsize=(8.0, 3.4), layout="constrained")
     limit = np.abs(d.states).max()
@@ -111,7 +111,7 @@ def untrained_loss_data(*, word_dims: list[int] | None = None, hidden_dim: int |
 def untrained_loss(data: UntrainedLoss | None = None) -> matplotlib.figure.Figure:
     """Chapter 1, "What an untrained network scores" (``fig-untrained-loss``): the loss per
     word against log D (left) and its gap to log D (right)."""
-    d = untrained_loss_data() if data is None else data
+    d = default_data("untrained_loss") if data is None else data
     dims, per_word = d.word_dims, d.per_word
     fig, (left, right) = subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
     line = np.linspace(0.0, np.log(dims.max()) * 1.05, 2)

@@ -11,6 +11,7 @@ import bptt_book as bb
 from bptt_book import config
 
 from ._draw import subplots
+from ._settings import default_data
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
@@ -45,7 +46,7 @@ def truncation_error_data(*, model: str = "gradient_check", length: int = 40,
 def truncation_error(data: TruncationError | None = None) -> matplotlib.figure.Figure:
     """Chapter 2, "Truncated backpropagation through time" (``fig-bptt-truncation``): the
     relative error of the truncated dU and dW against K (log scale)."""
-    d = truncation_error_data() if data is None else data
+    d = default_data("truncation_error") if data is None else data
     T, Ks, errors = d.length, d.K, d.error
     fig, ax = subplots(layout="constrained")
     ax.semilogy(Ks, errors[:, 0], "o-", ms=3, label="dU")
@@ -157,7 +158,7 @@ def truncation_windows(data: TruncationWindows | None = None) -> matplotlib.figu
     steps and window K, a grid per scheme of which
     (output t, step k) pairs contribute to the gradient of W and U; the exact gradient keeps
     the whole lower triangle.  The randomized scheme shows one draw, shaded by its weight."""
-    d = truncation_windows_data() if data is None else data
+    d = default_data("truncation_windows") if data is None else data
     fig, axes = subplots(1, len(d.weights), figsize=(9.0, 3.3), layout="constrained")
     from matplotlib.colors import LogNorm
     top = max(float(w.max()) for w in d.weights.values())

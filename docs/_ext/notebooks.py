@@ -94,11 +94,19 @@ def _reference(label: str, chapters: dict[str, int]) -> str:
     return f"{_KINDS.get(kind, kind)} “{name or label}”"
 
 
-def _role(match: re.Match, chapters: dict[str, int]) -> str:
-    role, content = match["role"], match["content"]
+def _role(match: re.Match, chapters: dict[str, int], role: str | None = None) -> str:
+    if role is not None:  # a reST role of a caption: its content is the first group
+        content = match[1]
+    else:
+        role, content = match["role"], match["content"]
     explicit = re.match(r"^(?P<text>.*?)\s*<(?P<target>[^>]*)>$", content, flags=re.DOTALL)
     if role == "math":
         return f"${content}$"
+    if role == "num":  # a computed number (docs/_ext/quoted_numbers.py): its value
+        from bptt_book.figures import quoted
+
+        tex = quoted.latex(content.strip())
+        return f"${tex}$" if tex is not None else quoted.text(content.strip())
     if role.split(":")[-1] in _CODE_ROLES:
         text = explicit["text"] if explicit else content.lstrip("~")
         return f"`{text}`"
@@ -143,6 +151,7 @@ def _caption(rst: list[str]) -> str:
             break
     text = " ".join(caption)
     text = re.sub(r":math:`([^`]*)`", r"$\1$", text)
+    text = re.sub(r":num:`([^`]*)`", lambda m: _role(m, {}, "num"), text)
     return re.sub(r"``([^`]*)``", r"`\1`", text)
 
 
