@@ -13,7 +13,9 @@ The pipeline reads top to bottom, one module a stage:
 - :mod:`~bptt_book.derivation.generate` -- writes the generated module;
 - :mod:`~bptt_book.derivation.equations` -- the book's equations, typeset from the above.
 
-Two more derivations serve single chapters: :mod:`~bptt_book.derivation.bounds` (the
-largest slope of each activation, chapter 5) and :mod:`~bptt_book.derivation.gru` (a GRU's
-step Jacobian, chapter 7).
+Every cell starts as a description (:mod:`~bptt_book.derivation.cell`, the built-in ones in
+:mod:`~bptt_book.derivation.cells`), whose backward step and step Jacobian
+:mod:`~bptt_book.derivation.adjoint` derives; the activation table
+:mod:`~bptt_book.derivation.activations` also gives each activation's largest slope
+(chapter 5).
 """

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .activations import activation, by_function, s
+from .activations import by_function, s
 from .cell import PLUGGABLE, fprime
 from .checks import check
 from .forms import tidy
@@ -239,4 +239,4 @@ def activation_of(expr):
     return None
 
 
-__all__ = ["CellAdjoint", "Node", "activation", "derive", "local_partial"]
+__all__ = ["CellAdjoint", "Node", "Terms", "activation_of", "derive", "local_partial"]

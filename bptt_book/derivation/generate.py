@@ -116,7 +116,7 @@ def activations_source():
         table.append(f'    "{name}": (f_{name}, fprime_{name}),')
         gamma.append(f'    "{name}": {printer.doprint(act.gamma)},')
     code("", "", "#: name -> (f, f' written in the output)", "ACTIVATIONS = {", *table, "}",
-         "", "#: gamma = max f' of each activation: the factor in the bound",
+         "", "#: The largest slope gamma = max f' of each activation, the factor in the bound",
          "#: ||ds_t/ds_k|| <= (gamma sigma_max(W)) ** (t - k) of the plain RNN.",
          "GAMMA = {", *gamma, "}")
     return code.text()

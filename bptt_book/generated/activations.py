@@ -67,7 +67,7 @@ ACTIVATIONS = {
     "relu": (f_relu, fprime_relu),
 }
 
-#: gamma = max f' of each activation: the factor in the bound
+#: The largest slope gamma = max f' of each activation, the factor in the bound
 #: ||ds_t/ds_k|| <= (gamma sigma_max(W)) ** (t - k) of the plain RNN.
 GAMMA = {
     "tanh": 1,
