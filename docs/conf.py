@@ -271,7 +271,7 @@ _LATEX_SYMBOLS = {
     "ε": r"\varepsilon", "Ω": r"\Omega", "Δ": r"\Delta", "∂": r"\partial", "∑": r"\sum",
     "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "→": r"\to", "←": r"\leftarrow",
     "∞": r"\infty", "‖": r"\Vert", "⊙": r"\odot", "ₜ": "_t", "ₖ": "_k", "₀": "_0", "₁": "_1",
-    "₂": "_2", "₃": "_3", "₋": "_-",
+    "₂": "_2", "₃": "_3", "₋": "_-", "★": r"\bigstar",
 }
 latex_elements = {
     "papersize": "a4paper",
