@@ -21,7 +21,7 @@ from sympy.calculus.util import maximum
 from .checks import check
 from .forms import tidy
 
-#: The activation's input ``z`` and output ``s = f(z)``, as scalars.
+#: The activation's input z and output s, as scalars, with ``s = f(z)``.
 z = sp.Symbol("z", real=True)
 s = sp.Symbol("s", real=True)
 

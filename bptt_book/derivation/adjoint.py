@@ -55,7 +55,8 @@ class CellAdjoint:
     state, ``g_t`` from the output layer plus what step ``t + 1`` sends back.  ``nodes`` are
     computed in order; ``grad_a[k]``, ``grad_b[k]`` are the adjoints of the projection blocks
     and ``grad_prev[i]`` the *direct* adjoint of previous state ``i`` (not through ``W``), each
-    as :data:`Terms`.  ``partials[(v, u)]`` is the local partial derivative of line ``v`` with
+    as a dict ``{node symbol: coefficient}`` meaning ``sum(node * coefficient)``.
+    ``partials[(v, u)]`` is the local partial derivative of line ``v`` with
     respect to ``u``.  ``jacobian[(i, j)]`` is ``d(new state i)/d(previous state j)`` as
     ``(direct, {block k: coefficient of W_k})``: ``diag(direct) + sum_k diag(c_k) W_k``.
     """
@@ -239,4 +240,4 @@ def activation_of(expr):
     return None
 
 
-__all__ = ["CellAdjoint", "Node", "Terms", "activation_of", "derive", "local_partial"]
+__all__ = ["CellAdjoint", "Node", "activation_of", "composed", "derive", "local_partial"]

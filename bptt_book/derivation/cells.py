@@ -18,7 +18,7 @@ The gated cells use the equations, gate order and weight layout of ``torch.nn.GR
 from .cell import Cell
 
 #: The tutorial's network, ``s_t = f(U x_t + W s_{t-1})``, with the activation ``f`` chosen
-#: when it runs (tanh, sigmoid or relu), no biases.
+#: when it runs (tanh, sigmoid or relu) and no biases.
 RNN = Cell(
     "rnn",
     title="plain RNN",
@@ -28,8 +28,8 @@ RNN = Cell(
     equations=["s' = f(a + b)"],
 )
 
-#: The gated recurrent unit of Cho et al. (2014), as PyTorch computes it.  The reset gate
-#: scales the recurrent projection *after* the product with W (so all of W acts in one
+#: The gated recurrent unit of Cho et al. (2014) in the form PyTorch computes.  The reset
+#: gate scales the recurrent projection *after* the product with W (so all of W acts in one
 #: product per step), and ``z`` near 1 keeps the old state.  The book typesets the update
 #: gate ``z`` as u_t (z_t is the plain network's pre-activation) and the candidate ``n`` as
 #: the tilde of the state it proposes.
@@ -48,9 +48,9 @@ GRU = Cell(
 )
 
 #: The long short-term memory of Hochreiter & Schmidhuber (1997) with the forget gate of
-#: Gers et al. (2000), as PyTorch computes it: input, forget, cell and output blocks.  The
-#: book typesets the forget gate ``f`` as phi (f is the activation), the candidate ``g`` as
-#: the tilde of the cell (g_t is the output layer's push) and the output gate ``o`` as q
+#: Gers et al. (2000), in the form PyTorch computes, with input, forget, cell and output blocks.
+#: The book typesets the forget gate ``f`` as phi (f is the activation), the candidate ``g``
+#: as the tilde of the cell (g_t is the output layer's push) and the output gate ``o`` as q
 #: (o_t are the logits).
 LSTM = Cell(
     "lstm",
