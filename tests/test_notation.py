@@ -35,3 +35,19 @@ def test_display_names_reach_every_equation_of_a_readers_cell():
     assert r"\beta^{\tilde{h}}_t" in cell_forward(mgu)
     # The code keeps the description's names.
     assert [t.name for t, _ in mgu.program] == ["f", "n", "h'"]
+
+
+def test_no_control_characters_in_the_packages_strings():
+    """A docstring's ``\\b`` or ``\\t`` written without a raw string becomes a control
+    character, which breaks the PDF edition (pdflatex stops at U+0008)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "bptt_book"
+    bad = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if any(ord(c) < 32 and c not in "\n\t" for c in node.value):
+                    bad.append(f"{path.name}:{node.lineno}")
+    assert not bad, bad

@@ -128,7 +128,7 @@ def cell_jacobian(cell, i=None, j=None):
 
 
 def cell_backward(cell):
-    """The backward step of ``cell``: every node and block adjoint, with ``\bar v`` for the
+    """The backward step of ``cell``: every node and block adjoint, with ``\\bar v`` for the
     adjoint of ``v`` (how the loss responds to it)."""
     from .adjoint import derive as derive_adjoint
     from .printer import CellLatexPrinter, block_latex, cell_latex_names
