@@ -274,6 +274,7 @@ _LATEX_SYMBOLS = {
     "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "→": r"\to", "←": r"\leftarrow",
     "∞": r"\infty", "‖": r"\Vert", "⊙": r"\odot", "ₜ": "_t", "ₖ": "_k", "₀": "_0", "₁": "_1",
     "₂": "_2", "₃": "_3", "₋": "_-", "ρ": r"\rho", "ᵀ": r"^{\top}", "ᵒ": r"^{o}",
+    "★": r"\bigstar",
 }
 latex_elements = {
     "papersize": "a4paper",

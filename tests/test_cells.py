@@ -275,6 +275,9 @@ def test_a_new_cell_is_one_description():
     (dict(states="h"), TypeError, "list of names"),
     (dict(equations="h' = h"), TypeError, "equations"),
     (dict(biases=1), TypeError, "biases"),
+    (dict(display={"q": "x"}), CellError, "not a line, block or state"),
+    (dict(display={"h": ""}), TypeError, "non-empty LaTeX"),
+    (dict(display="u"), TypeError, "display"),
 ])
 def test_a_bad_description_says_what_is_wrong(kwargs, error, words):
     settings = dict(name="bad", states=["h"], blocks=[""], equations=["h' = tanh(a + b)"])

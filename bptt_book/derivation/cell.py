@@ -43,7 +43,7 @@ is derived from this description alone.  The built-in cells are in
 import functools
 import keyword
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -103,6 +103,12 @@ class Cell:
     are ``"target = expression"`` lines, in order; every state ``s`` gets exactly one
     ``s' = ...`` line.  ``biases=False`` leaves out ``b_U`` and ``b_W`` (the tutorial's RNN
     has none).  ``title`` is a short human name (``"GRU"``).
+
+    ``display`` maps names of the description to how the book typesets them, when a name would
+    mean something else there: PyTorch calls the GRU's update gate ``z``, which the book keeps
+    for the plain network's pre-activation, so the GRU has ``display={"z": "u"}``.  Keys are the
+    names of lines, blocks or states; a block is typeset as the line of the same name.  The
+    values are LaTeX (``r"\tilde h"``); the code keeps the description's names.
     """
 
     name: str
@@ -111,6 +117,7 @@ class Cell:
     equations: Sequence[str]
     biases: bool = True
     title: str = ""
+    display: Mapping[str, str] | Sequence[tuple[str, str]] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "name", _identifier(self.name, "name"))
@@ -126,6 +133,32 @@ class Cell:
                 raise CellError(f"{name!r} cannot name a state: it means something else in "
                                 "an equation")
         _ = self.program  # parse and check now, so a bad description fails where it is written
+        object.__setattr__(self, "display", self._checked_display(self.display))
+
+    def _checked_display(self, display):
+        """``display`` as a sorted tuple of (name, LaTeX) pairs (hashable, like the cell)."""
+        if isinstance(display, Mapping):
+            pairs = list(display.items())
+        elif isinstance(display, (list, tuple)) and all(
+                isinstance(p, tuple) and len(p) == 2 for p in display):
+            pairs = list(display)
+        else:
+            raise TypeError("display must map names of the cell to LaTeX strings; got "
+                            f"{type(display).__name__}")
+        names = {t.name for t, _ in self.program} | set(self.blocks) | set(self.states)
+        for name, latex in pairs:
+            if name not in names:
+                raise CellError(f"display names {name!r}, which is not a line, block or state "
+                                f"of the cell (those are {sorted(names - {''})})")
+            if not isinstance(latex, str) or not latex.strip():
+                raise TypeError(f"display[{name!r}] must be a non-empty LaTeX string; "
+                                f"got {latex!r}")
+        return tuple(sorted(pairs))
+
+    def shown(self, name):
+        """How the book typesets ``name`` (a line, block or state): its ``display`` entry, or
+        the name itself."""
+        return dict(self.display).get(name, name)
 
     # -------------------------------------------------------------------------- symbols
 

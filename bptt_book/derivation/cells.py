@@ -30,12 +30,15 @@ RNN = Cell(
 
 #: The gated recurrent unit of Cho et al. (2014) in the form PyTorch computes.  The reset
 #: gate scales the recurrent projection *after* the product with W (so all of W acts in one
-#: product per step), and ``z`` near 1 keeps the old state.
+#: product per step), and ``z`` near 1 keeps the old state.  The book typesets the update
+#: gate ``z`` as u_t (z_t is the plain network's pre-activation) and the candidate ``n`` as
+#: the tilde of the state it proposes.
 GRU = Cell(
     "gru",
     title="GRU",
     states=["h"],
     blocks=["r", "z", "n"],
+    display={"z": "u", "n": r"\tilde{h}"},
     equations=[
         "r = sigmoid(a_r + b_r)",
         "z = sigmoid(a_z + b_z)",
@@ -46,11 +49,15 @@ GRU = Cell(
 
 #: The long short-term memory of Hochreiter & Schmidhuber (1997) with the forget gate of
 #: Gers et al. (2000), in the form PyTorch computes, with input, forget, cell and output blocks.
+#: The book typesets the forget gate ``f`` as phi (f is the activation), the candidate ``g``
+#: as the tilde of the cell (g_t is the output layer's push) and the output gate ``o`` as q
+#: (o_t are the logits).
 LSTM = Cell(
     "lstm",
     title="LSTM",
     states=["h", "c"],
     blocks=["i", "f", "g", "o"],
+    display={"f": r"\varphi", "g": r"\tilde{c}", "o": "q"},
     equations=[
         "i = sigmoid(a_i + b_i)",
         "f = sigmoid(a_f + b_f)",

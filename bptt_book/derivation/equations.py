@@ -121,23 +121,24 @@ def cell_jacobian(cell, i=None, j=None):
         if direct != 0:
             terms.append(rf"\operatorname{{diag}}\left({printer.doprint(direct)}\right)")
         for k, c in through_w.items():
-            w = f"W_{{{cell.blocks[k]}}}" if cell.blocks[k] else "W"
+            w = f"W_{{{cell.shown(cell.blocks[k])}}}" if cell.blocks[k] else "W"
             terms.append(rf"\operatorname{{diag}}\left({printer.doprint(c)}\right) {w}")
         rows.append(f"{lhs} &= " + (r" \\ &\quad + ".join(terms) if terms else "0"))
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
 def cell_backward(cell):
-    """The backward step of ``cell``: every node and block adjoint, with ``\bar v`` for the
+    """The backward step of ``cell``: every node and block adjoint, with ``\\bar v`` for the
     adjoint of ``v`` (how the loss responds to it)."""
     from .adjoint import derive as derive_adjoint
-    from .printer import CellLatexPrinter, cell_latex_names
+    from .printer import CellLatexPrinter, block_latex, cell_latex_names
 
     adj = derive_adjoint(cell)
     names = cell_latex_names(cell)
-    bars = {d: rf"\bar{{{state}}}_t" for d, state in zip(adj.incoming, cell.states, strict=True)}
+    bars = {d: rf"\bar{{{cell.shown(state)}}}_t"
+            for d, state in zip(adj.incoming, cell.states, strict=True)}
     for node in adj.nodes:
-        base = node.symbol.name.removeprefix("adj_").replace("'", "")
+        base = cell.shown(node.symbol.name.removeprefix("adj_").replace("'", ""))
         bars[node.symbol] = rf"\bar{{{base}}}_t^{{\,\mathrm{{tot}}}}"
     printer = CellLatexPrinter({**names, **bars})
 
@@ -149,10 +150,11 @@ def cell_backward(cell):
         for block, g in zip(cell.blocks, grads, strict=True):
             if letter == "a" and g == adj.grad_b[cell.blocks.index(block)]:
                 continue
-            label = f"{letter}^{{{block}}}_t" if block else f"{letter}_t"
+            label = block_latex(cell, letter, block)
             rows.append(rf"\overline{{{label}}} &= {terms(g)}")
     for state, g in zip(cell.states, adj.grad_prev, strict=True):
-        rows.append(rf"\overline{{{state}_{{t-1}}}}\big|_{{\text{{direct}}}} &= {terms(g)}")
+        previous = rf"\overline{{{cell.shown(state)}_{{t-1}}}}"
+        rows.append(rf"{previous}\big|_{{\text{{direct}}}} &= {terms(g)}")
     return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
@@ -232,9 +234,9 @@ def equation(name):
     state Jacobian) or ``cell:NAME:jacobian:I:J`` (one block) for a built-in cell.
 
     >>> from bptt_book.derivation.equations import equation
-    >>> print(equation("cell:lstm:jacobian:1:1").replace("\\\\operatorname", "\\n"))
-    \\begin{aligned}\\frac{\\partial c_t}{\\partial c_{t-1}} &=
-    {diag}\\left(f_t\\right)\\end{aligned}
+    >>> lhs, rhs = equation("cell:lstm:jacobian:1:1").split("&=")
+    >>> print(rhs.split("\\\\end")[0])
+     \\operatorname{diag}\\left(\\varphi_t\\right)
     """
     if isinstance(name, str) and name.startswith("cell:"):
         parts = name.split(":")

@@ -314,19 +314,41 @@ class CellLatexPrinter(LatexPrinter):
         return text if exp is None else rf"{text}^{{{exp}}}"
 
 
+#: How the book typesets a cell's two projections, ``U x_t + b_U`` and ``W h_{t-1} + b_W``
+#: (``a`` and ``b`` in a description): the letters a and b mean other things in the book
+#: (a bias is b).
+PROJECTION_LETTERS = {"a": r"\alpha", "b": r"\beta"}
+
+
+def block_latex(cell, letter, block):
+    """The LaTeX of one block of a projection: ``\\alpha^{r}_t`` for block ``r`` of ``a``, with
+    the block named as the cell displays its line (``display``), ``\\alpha_t`` for a single
+    unnamed block."""
+    base = PROJECTION_LETTERS[letter]
+    return f"{base}^{{{cell.shown(block)}}}_t" if block else f"{base}_t"
+
+
 def cell_latex_names(cell):
-    """The LaTeX of every symbol of ``cell``: blocks ``a^r_t``, previous states ``h_{t-1}``,
-    new states ``h_t``, lines ``r_t``, and a helper line such as ``tanh_c`` as the call it
-    stands for, ``\\tanh(c_t)``."""
+    """The LaTeX of every symbol of ``cell``: blocks ``\\alpha^r_t``, ``\\beta^r_t``, previous
+    states ``h_{t-1}``, new states ``h_t``, lines ``r_t``, and a helper line such as ``tanh_c``
+    as the call it stands for, ``\\tanh(c_t)``.  A name in the cell's ``display`` is typeset as
+    given there (the GRU's ``z`` as ``u_t``).
+
+    >>> from bptt_book.derivation.cells import GRU
+    >>> from bptt_book.derivation.printer import cell_latex_names
+    >>> names = {s.name: latex for s, latex in cell_latex_names(GRU).items()}
+    >>> print(names["z"], names["n"], names["b_z"])
+    u_t \\tilde{h}_t \\beta^{u}_t
+    """
     from .cell import fprime
 
     names = {}
     for letter, symbols in (("a", cell.a), ("b", cell.b)):
         for block, symbol in zip(cell.blocks, symbols, strict=True):
-            names[symbol] = f"{letter}^{{{block}}}_t" if block else f"{letter}_t"
+            names[symbol] = block_latex(cell, letter, block)
     for prev, new, state in zip(cell.previous, cell.new, cell.states, strict=True):
-        names[prev] = f"{state}_{{t-1}}"
-        names[new] = f"{state}_t"
+        names[prev] = f"{cell.shown(state)}_{{t-1}}"
+        names[new] = f"{cell.shown(state)}_t"
     printer = CellLatexPrinter(names)
     for target, expr in cell.program:
         if isinstance(expr, sp.Function) and expr.func.__name__ == "f":
@@ -338,6 +360,6 @@ def cell_latex_names(cell):
                 and isinstance(expr, sp.Function):
             names[target] = printer.doprint(expr)
         else:
-            names[target] = f"{target.name}_t"
+            names[target] = f"{cell.shown(target.name)}_t"
         printer.names[target] = names[target]
     return names

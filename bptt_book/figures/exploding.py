@@ -55,7 +55,7 @@ def gradient_growth(data: GradientGrowth | None = None) -> matplotlib.figure.Fig
         ax.loglog(d.lengths, g, "o-" if scale < 1 else "s--", markersize=4,
                   label=rf"$\sigma_{{\max}}(W) = {scale:g}/\gamma$")
     ax.set_xlabel("sentence length $T$")
-    ax.set_ylabel(r"$\|g\| / T$")
+    ax.set_ylabel(r"$\|\nabla E\| / T$")
     ax.set_title(d.activation)
     ax.legend(fontsize=8)
     return fig
@@ -102,7 +102,7 @@ def clipping(data: Clipping | None = None) -> matplotlib.figure.Figure:
     left.set_xlabel("step")
     left.set_ylabel("loss $E$")
     right.set_xlabel("step")
-    right.set_ylabel(r"$\|g\|$ before clipping")
+    right.set_ylabel(r"$\|\nabla E\|$ before clipping")
     left.legend(fontsize=8)
     right.legend(fontsize=8)
     return fig
@@ -203,15 +203,15 @@ def cliff(data: Cliff | None = None) -> matplotlib.figure.Figure:
     wide.axvspan(*zoom, color="0.85", zorder=0)
     for ax in (wide, near):
         ax.plot([d.start], [loss_start], "o", color="k", markersize=6, zorder=3)
-        ax.set_xlabel(r"$\alpha$ in $W = \alpha W_0$")
+        ax.set_xlabel(r"the recurrent weight $w$ of the one unit")
     wide.set_ylabel("loss $E$")
     wide.annotate("", xy=(d.plain, loss_plain), xytext=(d.start, loss_start),
                   arrowprops=dict(arrowstyle="-|>", color=red, lw=1.5,
                                   connectionstyle="arc3,rad=0.25"))
     wide.plot([d.plain], [loss_plain], "o", color=red, markersize=6)
-    wide.set_title(f"plain step: $\\Delta\\alpha$ = {d.plain - d.start:+.3g}, "
+    wide.set_title(f"plain step: $w$ moves by {d.plain - d.start:+.3g}, "
                    f"$E$ rises to {loss_plain:.3g}", fontsize=10, color=red)
-    wide.text(d.plain, loss_plain * 0.9, f"lands at $\\alpha$ = {d.plain:.3g}\n"
+    wide.text(d.plain, loss_plain * 0.9, f"lands at $w$ = {d.plain:.3g}\n"
               f"$E$ = {loss_plain:.3g}", color=red, fontsize=8, va="top")
     near.set_xlim(*zoom)
     near.annotate("", xy=(d.clipped, loss_clipped), xytext=(d.start, loss_start),
@@ -219,8 +219,8 @@ def cliff(data: Cliff | None = None) -> matplotlib.figure.Figure:
                                   connectionstyle="arc3,rad=0.3"))
     near.plot([d.clipped], [loss_clipped], "o", color=green, markersize=6)
     near.text(d.start, loss_start, f"  start: $E$ = {loss_start:.3g},\n"
-              f"  $dE/d\\alpha$ = {slope_start:.3g}", fontsize=8, va="center")
-    near.set_title(f"clipped step ($\\theta$ = {d.threshold:g}): "
-                   f"$\\Delta\\alpha$ = {d.clipped - d.start:+.3g}, $E$ falls to "
+              f"  $dE/dw$ = {slope_start:.3g}", fontsize=8, va="center")
+    near.set_title(f"clipped step ($\\kappa$ = {d.threshold:g}): "
+                   f"$w$ moves by {d.clipped - d.start:+.3g}, $E$ falls to "
                    f"{loss_clipped:.3g}", fontsize=10, color=green)
     return fig

@@ -56,7 +56,7 @@ def gradcheck_step(data: GradcheckStep | None = None) -> matplotlib.figure.Figur
         ax.loglog(steps[-7:], 0.1 * W[-1] * steps[-1] / steps[-7:], **guide)
     ax.axhline(d.threshold, color="0.6", linewidth=0.8, label="threshold")
     ax.invert_xaxis()
-    ax.set_xlabel("finite-difference step $h$")
+    ax.set_xlabel(r"finite-difference step $\varepsilon$ (keyword h)")
     ax.set_ylabel("max relative error")
     ax.legend(fontsize=8)
     return fig

@@ -188,7 +188,7 @@ def eigenvalues_data(*, model: str = "tutorial", scale: float | None = None,
     else:
         settings = pick("vanishing", "jacobian_norms", model=model, seed=seed)
         W = orthogonal_setting(settings, settings["length"]).params(scale, activation).W
-        label = rf"$W = {scale:g}/\gamma \cdot Q$"
+        label = rf"$W = {scale:g}/\gamma \cdot R$, $R$ orthogonal"
     lam = np.linalg.eigvals(W)
     return Eigenvalues(lam, bb.spectral_norm(W), float(np.abs(lam).max()), gamma, label)
 

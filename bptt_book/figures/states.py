@@ -115,7 +115,7 @@ def untrained_loss(data: UntrainedLoss | None = None) -> matplotlib.figure.Figur
     dims, per_word = d.word_dims, d.per_word
     fig, (left, right) = subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
     line = np.linspace(0.0, np.log(dims.max()) * 1.05, 2)
-    left.plot(line, line, color="0.6", linewidth=1, label="$y = x$")
+    left.plot(line, line, color="0.6", linewidth=1, label=r"loss per word $= \log D$")
     left.plot(np.log(dims), per_word, "o", label=f"untrained, H = {d.hidden_dim}")
     for D, value in zip(dims, per_word, strict=True):
         left.annotate(f"D = {D}", (np.log(D), value), textcoords="offset points",

@@ -272,8 +272,12 @@ def chapter_cells(
                 )
                 markdown.extend([f"```{language}", included.rstrip("\n"), "```"])
         else:  # any other directive: a bold title, then its content as the page has it
-            title = _TITLES.get(directive, directive.split(":")[-1].capitalize())
-            markdown.extend(["", f"**{title}.** {rest}".rstrip(), ""])
+            if directive == "admonition":  # its argument is the whole title
+                heading = f"**{rest.strip()}**"
+            else:
+                title = _TITLES.get(directive, directive.split(":")[-1].capitalize())
+                heading = f"**{title}.** {rest}".rstrip()
+            markdown.extend(["", heading, ""])
             while index < len(lines) and _OPTION.match(lines[index]):
                 index += 1
             open_fences.append(fence)

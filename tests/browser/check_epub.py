@@ -4,7 +4,8 @@
 
 Defaults: docs/_build/epub/bptt-book.epub and docs/_build/html. Checks that the EPUB
 
-* holds a well-formed XHTML page for the front page, the preface and every chapter;
+* holds a well-formed XHTML page for the front page, the preface, the notation page and every
+  chapter, with the grades of the exercises (the stars of their titles) as text;
 * holds every image its pages show, and the same figures as the HTML pages;
 * writes every equation of the HTML page as MathML (same count, none left as TeX), and declares
   ``properties="mathml"`` for those pages in content.opf;
@@ -65,7 +66,7 @@ def check_tables_of_contents(book: zipfile.ZipFile, pages: list[str]) -> list[st
 
 
 def main(epub: Path, html_dir: Path) -> int:
-    pages = ["index", "preface"] + [
+    pages = ["index", "preface", "notation"] + [
         f"chapters/{source.stem}" for source in sorted((DOCS / "chapters").glob("*.md"))
     ]
     problems: list[str] = []
@@ -130,6 +131,11 @@ def main(epub: Path, html_dir: Path) -> int:
                 )
             if epub_figures != html_figures:
                 problems.append(f"{name}: figures {epub_figures}, the HTML page has {html_figures}")
+            # The exercises' grades (stars in their titles) are text, so an e-reader shows them.
+            source = DOCS / f"{page}.md"
+            stars = source.read_text(encoding="utf-8").count("★") if source.is_file() else 0
+            if book.read(name).decode("utf-8").count("★") < stars:
+                problems.append(f"{name}: the exercises' grades are missing")
             declared = re.search(rf'href="{re.escape(name)}"[^>]*properties="mathml"', opf)
             if equations and not declared:
                 problems.append(f'{name}: content.opf does not declare properties="mathml"')

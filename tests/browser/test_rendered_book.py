@@ -52,12 +52,12 @@ CHAPTER_5 = "chapters/05-vanishing-gradients"
 
 # Pages as Sphinx names them (the source path without its suffix). The chapters are found from
 # their sources, so a chapter that failed to build is reported as missing rather than skipped.
-PAGES = ["index", "preface"] + [
+PAGES = ["index", "preface", "notation"] + [
     f"chapters/{source.stem}" for source in sorted((DOCS / "chapters").glob("*.md"))
 ]
 PAGES += [
     name
-    for name in ("glossary", "explorer", "references", "api")
+    for name in ("summary", "glossary", "explorer", "references", "api")
     if (DOCS / f"{name}.md").is_file()
 ]
 

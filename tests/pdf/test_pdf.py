@@ -120,3 +120,17 @@ def test_equations_theorems_and_listings_are_typeset(text):
     assert theorems, "no theorem block"
     assert body.count(">>>") > 100, "the listings' prompts are missing"
     print(f"{len(set(theorems))} theorems, {body.count('>>>')} prompts in listings")
+
+
+def test_exercise_grades_and_folded_checks_are_printed(text):
+    """The PDF has no buttons: each exercise prints its grade and kind in its title, and each
+    check that the HTML folds away prints as a box with its title."""
+    body = " ".join(" ".join(text).replace("\u2019", "'").split())
+    sources = [chapter.source.read_text(encoding="utf-8") for chapter in CHAPTERS]
+    kinds = {m for s in sources for m in re.findall(r"^:{3,}\{exercise\} ★+ · (.+)$", s, re.M)}
+    checks = {m for s in sources
+              for m in re.findall(r"^:{3,}\{admonition\} (Check: [^$\n]+)$", s, re.M)}
+    assert kinds and checks
+    missing = [k for k in kinds if k not in body] + [c for c in checks if c not in body]
+    assert not missing, f"not in the PDF's text: {missing[:5]}"
+    print(f"{len(kinds)} kinds of exercise, {len(checks)} folded checks found in the PDF")
