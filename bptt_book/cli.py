@@ -261,8 +261,8 @@ def build_parser(prog="bptt-book"):
     check.set_defaults(run=_gradcheck)
     exp = sub.add_parser(
         "experiment",
-        help="run an experiment of chapter 7 or 9 and draw its figure",
-        description="Train the networks of one experiment of chapter 7 or 9 with the settings "
+        help="run an experiment of chapters 7 to 9 and draw its figure",
+        description="Train the networks of one experiment of chapters 7 to 9 with the settings "
         "of bptt_book/conf/experiments.toml, print its numbers and write its figure. A "
         "progress bar with the time left and a line per training run go to stderr. Results "
         "are cached in ~/.cache/bptt_book (or $BPTT_BOOK_CACHE), keyed on the settings and "

@@ -9,14 +9,14 @@ from bptt_book.cells import by_name, with_bias
 
 
 def test_the_tutorials_sentence_puts_went_eight_words_after_man():
-    """Chapter 7: in "The man who wore a wig on his head went inside" the verb is eight words
+    """Chapter 8: in "The man who wore a wig on his head went inside" the verb is eight words
     after its subject, with seven words in between."""
     words = "The man who wore a wig on his head went inside".split()
     assert words.index("went") - words.index("man") == 8
 
 
 def test_the_blanks_leave_the_loss_to_the_last_output_but_not_the_gradient():
-    """Chapter 7 and bptt_book.tasks: once the blanks are learnt almost all of the loss is at
+    """Chapter 8 and bptt_book.tasks: once the blanks are learnt almost all of the loss is at
     the last output, yet the blanks' outputs still send back a gradient of about the last
     output's size.  The blanks' gradient is the gradient of the sentences without their last
     word (the loss of output t depends on the words up to t only)."""

@@ -1,4 +1,4 @@
-"""The experiments of chapter 7 at their quick settings: they run, repeat, cache and draw."""
+"""The experiments of chapters 7 to 9 at their quick settings: they run, repeat, cache and draw."""
 
 import os
 import subprocess

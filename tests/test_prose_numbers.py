@@ -12,7 +12,7 @@ labels, cross-references or citations.  A number in it passes when
    of 1), never a measurement;
 4. it names rather than counts: an item number of a numbered list (or a reference to one,
    "(2)"), "Algorithm 1" (the paper's
-   name for it), "experiment 3" (chapter 7's sections are named by number), a year in a
+   name for it), "experiment 3" (chapter 8's sections are named by number), a year in a
    citation "(1994)", a software version "SymPy 1.14" (the pinned release the text is
    about), or the name "2-norm";
 5. it is one of the few phrases of :data:`ALLOWED`, each with its reason.
@@ -27,7 +27,7 @@ from book_pages import DOCS, pages, read, without_markup
 
 #: (page, phrase): numbers quoted from a cited source's text, which no computation here gives.
 ALLOWED = {
-    ("chapters/07-long-range-dependencies", "fewer than 1% errors on 10,000 sequences"):
+    ("chapters/08-long-range-dependencies", "fewer than 1% errors on 10,000 sequences"):
         "Pascanu et al.'s success criterion, quoted from their paper (section 4.1.1)",
 }
 

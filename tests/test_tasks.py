@@ -1,4 +1,4 @@
-"""The tasks of chapter 7: reproducible from a seed, shaped as the book says."""
+"""The tasks of chapter 8: reproducible from a seed, shaped as the book says."""
 
 from importlib import resources
 

@@ -1,4 +1,4 @@
-"""The experiments of chapters 7 and 9: long-range dependencies, their remedies and the gated
+"""The experiments of chapters 7 to 9: long-range dependencies, their remedies and the gated
 cells, by training.
 
 Each experiment is one record (:class:`~bptt_book.experiments.record.Experiment`) in

@@ -312,7 +312,7 @@ def _error_W_K8() -> float:
     return _truncation_W_error(8)
 
 
-# -- chapter 7: the experiments' settings (conf/experiments.toml, at the book's size and in
+# -- chapter 8: the experiments' settings (conf/experiments.toml, at the book's size and in
 # full), and the agreement task's vocabulary
 
 
@@ -323,7 +323,7 @@ def _experiment(name: str, size: str) -> dict:
 
 
 def _register_experiment_settings() -> None:
-    """``NAME.SIZE.KEY`` for the settings chapter 7 quotes."""
+    """``NAME.SIZE.KEY`` for the settings chapter 8 quotes."""
     keys: dict[str, tuple[str, Callable[[dict], Any]]] = {
         "runs": ("d", lambda s: s["runs"]),
         "epochs": ("d", lambda s: s["epochs"]),
