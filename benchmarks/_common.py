@@ -81,4 +81,13 @@ def interleaved(funcs, reps, rounds, *clocks):
     return samples
 
 
-__all__ = ["interleaved", "measure_processes", "peak_script", "run"]
+def publish(lines, out=None):
+    """Print the report ``lines`` and, with ``out``, also write it (Markdown) to that file."""
+    report = "\n".join(lines)
+    print(report)
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(report + "\n")
+
+
+__all__ = ["interleaved", "measure_processes", "peak_script", "publish", "run"]

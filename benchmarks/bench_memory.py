@@ -15,7 +15,7 @@ import os
 import platform
 
 import numpy as np
-from _common import measure_processes, peak_script, run
+from _common import measure_processes, peak_script, publish, run
 
 RUN = peak_script("""
 cell, D, H, T, checkpoint = sys.argv[1], *(int(a) for a in sys.argv[2:5]), sys.argv[5]
@@ -90,11 +90,7 @@ def main(argv=None):
         plain, kept = result[("rnn", 100, 50, n, "False")][1], result[("rnn", 100, 50, n,
                                                                         "True")][1]
         out.append(f"| {n:,} | {plain:.1f} | {kept:.1f} | {plain / n * 1000:.2f} |")
-    report = "\n".join(out)
-    print(report)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(report + "\n")
+    publish(out, args.out)
 
 
 if __name__ == "__main__":

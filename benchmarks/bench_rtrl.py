@@ -13,7 +13,7 @@ import argparse
 import platform
 
 import numpy as np
-from _common import measure_processes, peak_script, run
+from _common import measure_processes, peak_script, publish, run
 
 RUN = peak_script("""
 method, D, H, T = sys.argv[1], *(int(a) for a in sys.argv[2:5])
@@ -73,11 +73,7 @@ def main(argv=None):
            ""]
     out += table(f"Against T (H = {H0})", "T", Ts, result, (D, H0, None))
     out += table(f"Against H (T = {T0:,})", "H", Hs, result, (D, None, T0))
-    report = "\n".join(out)
-    print(report)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(report + "\n")
+    publish(out, args.out)
 
 
 if __name__ == "__main__":
