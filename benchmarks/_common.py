@@ -1,6 +1,7 @@
 """What the benchmark scripts share: timing in interleaved rounds within this process, and one
 measurement of time and peak memory in a fresh process pinned to one core."""
 
+import argparse
 import random
 import subprocess
 import sys
@@ -81,6 +82,18 @@ def interleaved(funcs, reps, rounds, *clocks):
     return samples
 
 
+def arguments(doc, smaller, argv=None):
+    """The command line of a fresh-process benchmark whose docstring is ``doc``: ``--quick``
+    (``smaller``: what it makes smaller; one repeat), ``--repeats`` and ``--out``.  Returns
+    the arguments and the number of repeats."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"{smaller}, one repeat")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", help="also write the report (Markdown) to this file")
+    args = parser.parse_args(argv)
+    return args, 1 if args.quick else args.repeats
+
+
 def publish(lines, out=None):
     """Print the report ``lines`` and, with ``out``, also write it (Markdown) to that file."""
     report = "\n".join(lines)
@@ -90,4 +103,4 @@ def publish(lines, out=None):
             handle.write(report + "\n")
 
 
-__all__ = ["interleaved", "measure_processes", "peak_script", "publish", "run"]
+__all__ = ["arguments", "interleaved", "measure_processes", "peak_script", "publish", "run"]

@@ -10,12 +10,11 @@ configuration runs ``--repeats`` times in an interleaved random order; the table
 medians.  Both gradients are checked equal (relative difference below 1e-10) first.
 """
 
-import argparse
 import os
 import platform
 
 import numpy as np
-from _common import measure_processes, peak_script, publish, run
+from _common import arguments, measure_processes, peak_script, publish, run
 
 RUN = peak_script("""
 cell, D, H, T, checkpoint = sys.argv[1], *(int(a) for a in sys.argv[2:5]), sys.argv[5]
@@ -53,12 +52,7 @@ def label(checkpoint, T):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller T, one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", help="also write the report (Markdown) to this file")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.quick else args.repeats
+    args, repeats = arguments(__doc__, "smaller T", argv)
     T = 20_000 if args.quick else 100_000
     out = [f"Machine: {platform.processor() or platform.machine()}; one core, one BLAS thread; "
            f"NumPy {np.__version__}; each value the median of {repeats} fresh processes.", ""]

@@ -9,11 +9,10 @@ VmHWM over the call (as in bench_memory.py), time is wall-clock.  Each configura
 gradients are checked equal (relative difference below 1e-9) first.
 """
 
-import argparse
 import platform
 
 import numpy as np
-from _common import measure_processes, peak_script, publish, run
+from _common import arguments, measure_processes, peak_script, publish, run
 
 RUN = peak_script("""
 method, D, H, T = sys.argv[1], *(int(a) for a in sys.argv[2:5])
@@ -52,12 +51,7 @@ def table(title, axis, values, result, fixed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", help="also write the report (Markdown) to this file")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.quick else args.repeats
+    args, repeats = arguments(__doc__, "smaller sizes", argv)
     error = run(CHECK)[0]
     assert error < 1e-9, error
     D = 10
