@@ -137,16 +137,27 @@
       cap.innerHTML = caption;
       return svg;
     }
+    // The captions' symbols are TeX for the book's MathJax (class "math", as Sphinx marks
+    // inline math); the numbers beside them are plain text that render() replaces.
+    const m = (tex) => `<span class="math notranslate nohighlight">\\(${tex}\\)</span>`;
     const normSvg = panel("explorer-norms",
-      'Distance <span class="value" id="explorer-distance-shown"></span>: ' +
-      '‖∂s<sub>t</sub>/∂s<sub>k</sub>‖<sub>2</sub> = <span class="value" id="explorer-norm"></span>, ' +
-      'bound (γσ<sub>max</sub>)<sup>d</sup> = <span class="value" id="explorer-bound"></span> (dashed).');
+      `Distance ${m("d")} = <span class="value" id="explorer-distance-shown"></span>: ` +
+      `${m("\\lVert \\partial s_t / \\partial s_k \\rVert_2")} = ` +
+      '<span class="value" id="explorer-norm"></span>, ' +
+      `bound ${m("(\\gamma\\,\\sigma_{\\max})^d")} = ` +
+      '<span class="value" id="explorer-bound"></span> (dashed).');
     const shareSvg = panel("explorer-shares",
-      'Share of ∂E<sub>t</sub>/∂W from distance d: <span class="value" id="explorer-share"></span>; ' +
-      'from beyond K, which truncation drops (grey): <span class="value" id="explorer-share-beyond"></span>.');
+      `Share of ${m("\\partial E_t / \\partial W")} from distance ${m("d")}: ` +
+      '<span class="value" id="explorer-share"></span>; ' +
+      `from beyond ${m("K")}, which truncation drops (grey): ` +
+      '<span class="value" id="explorer-share-beyond"></span>.');
     const truncSvg = panel("explorer-truncation-panel",
-      'Relative error of ∂E/∂W (whole sentence) with truncate = K: ' +
-      '<span class="value" id="explorer-truncation"></span>.');
+      `Relative error of ${m("\\partial E / \\partial W")} (whole sentence) with ` +
+      `truncate = ${m("K")}: <span class="value" id="explorer-truncation"></span>.`);
+    // MathJax typesets the page once it has started; captions made after that are typeset here.
+    if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+      window.MathJax.startup.promise.then(() => window.MathJax.typesetPromise([panels]));
+    }
 
     const norms = Chart(normSvg, T, "distance t − k", "‖∂s_t/∂s_k‖₂");
     const shares = Chart(shareSvg, T, "distance t − k", "share of ∂E_t/∂W");
