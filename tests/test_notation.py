@@ -15,7 +15,7 @@ RESERVED = re.compile(r"(?<![A-Za-z\\])(?:[zgofn]_\{?t|[ab]\^\{|[ab]_\{?t)")
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-@pytest.mark.parametrize("part", ["forward", "jacobian", "backward"])
+@pytest.mark.parametrize("part", ["forward", "jacobian", "backward", "rtrl"])
 def test_cell_equations_keep_the_plain_networks_letters_free(cell, part):
     tex = equation(f"cell:{cell}:{part}")
     assert not RESERVED.findall(tex), (cell, part, RESERVED.findall(tex), tex)

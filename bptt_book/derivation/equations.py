@@ -198,19 +198,21 @@ EQUATIONS.update({
 
 def cell_rtrl(cell):
     """The tangent of every new state of ``cell`` (RTRL's recursion, unit by unit), with the
-    blocks of ``a_t`` and ``b_t`` grouped where they share a coefficient."""
+    blocks of the projections ``alpha_t`` and ``beta_t`` grouped where they share a
+    coefficient."""
     from . import rtrl
-    from .printer import CellLatexPrinter, cell_latex_names
+    from .printer import CellLatexPrinter, block_latex, cell_latex_names
 
     tan = rtrl.derive(cell)
     names = cell_latex_names(cell)
-    for dot, v in zip(tan.dot_prev, cell.previous, strict=True):
-        names[dot] = rf"\dot {{{v.name}}}_{{t-1}}"
+    for dot, v in zip(tan.dot_prev, cell.states, strict=True):
+        names[dot] = rf"\dot {{{cell.shown(v)}}}_{{t-1}}"
     for dot, v in zip(tan.dot_new, cell.states, strict=True):
-        names[dot] = rf"\dot {{{v}}}_t"
+        names[dot] = rf"\dot {{{cell.shown(v)}}}_t"
     for letter, dots in (("a", tan.dot_a), ("b", tan.dot_b)):
         for block, dot in zip(cell.blocks, dots, strict=True):
-            names[dot] = rf"\dot {letter}^{{{block}}}_t" if block else rf"\dot {letter}_t"
+            # the projections as the cell's other equations show them: alpha^phi_t, beta^u_t
+            names[dot] = r"\dot " + block_latex(cell, letter, block)
     printer = CellLatexPrinter(names, {"order": "none"})
     rows = []
     for i, line in enumerate(tan.lines):

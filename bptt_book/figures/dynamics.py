@@ -254,7 +254,7 @@ def overflow(data: Overflow | None = None) -> matplotlib.figure.Figure:
 
     fig, axes = panel_row(d.norm, draw, figsize=(8.0, 3.3),
                           title=lambda scale: rf"$\sigma_{{\max}}(W) = {scale:g}/\gamma$",
-                          xlabel="sentence length $T$", ylabel=r"$\log_{10} \|g\|$")
+                          xlabel="sentence length $T$", ylabel=r"$\log_{10} \|\nabla E\|$")
     for ax in axes:
         ax.set_xscale("log")
     return fig
@@ -378,7 +378,7 @@ def lyapunov(data: Lyapunov | None = None) -> matplotlib.figure.Figure:
     for f in d.exponent:
         line, = ax.plot(d.scales, d.exponent[f], "o-", label=f"{f}: Lyapunov exponent")
         ax.plot(d.scales, d.growth[f], "x", color=line.get_color(), markersize=8,
-                markeredgewidth=2, label=f"{f}: growth of log(||g||/T) per word")
+                markeredgewidth=2, label=rf"{f}: growth of $\log(\|\nabla E\|/T)$ per word")
     ax.plot(d.scales, d.bound[next(iter(d.bound))], "--", color="0.4",
             label=r"bound $\log(\gamma\,\sigma_{\max}(W))$")
     ax.axhline(0.0, color="0.6", linewidth=1)

@@ -108,7 +108,7 @@ def jacobian_norms(data: JacobianNorms | None = None) -> matplotlib.figure.Figur
         for scale in d.scales:
             r = d.norms[name, scale]
             (line,) = ax.semilogy(r.distance, r.norm,
-                                  label=rf"$\sigma_{{\max}} = {scale:g}/\gamma$")
+                                  label=rf"$\sigma_{{\max}}(W) = {scale:g}/\gamma$")
             ax.semilogy(r.distance, r.bound, "--", color=line.get_color(), linewidth=0.9)
         ax.set_ylim(1e-14, 1e5)
         ax.set_title(rf"{name}, $\gamma = {d.gamma[name]}$")
@@ -153,7 +153,7 @@ def contributions(data: Contributions | None = None) -> matplotlib.figure.Figure
         c = d.contributions[scale]
         distance = np.arange(len(c) - 1)  # the last entry, k = 0, is exactly zero
         ax.semilogy(distance, c[:-1] / c.sum(), "o-", markersize=3,
-                    label=rf"$\sigma_{{\max}} = {scale:g}/\gamma$")
+                    label=rf"$\sigma_{{\max}}(W) = {scale:g}/\gamma$")
     ax.set_xlabel("distance $t - k$")
     ax.set_ylabel(r"share of $\|\partial E_t / \partial W\|$")
     ax.set_title(d.activation)
@@ -246,7 +246,8 @@ def jacobian_heatmap_data(*, model: str | None = None, length: int = 30,
         if scale is None:
             p, label = setting.model, f"the {settings['model']} model's W"
         else:
-            p, label = setting.params(scale, activation), rf"$\sigma_{{\max}} = {scale:g}/\gamma$"
+            p = setting.params(scale, activation)
+            label = rf"$\sigma_{{\max}}(W) = {scale:g}/\gamma$"
         T = len(x)
         table = np.full((T, T), np.nan)
         for t in range(T):

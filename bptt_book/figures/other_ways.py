@@ -102,7 +102,7 @@ def scheme_bias(data: SchemeBias | None = None) -> matplotlib.figure.Figure:
         ax.set_title(rf"$\sigma_{{\max}}(W) = {scale:g}/\gamma$", fontsize=10)
         ax.set_xlabel("truncation K")
         ax.set_ylim(floor / 2, None)
-    axes[0][0].set_ylabel(r"$\|g_K - g\| \,/\, \|g\|$")
+    axes[0][0].set_ylabel(r"$\|\nabla_K E - \nabla E\| \,/\, \|\nabla E\|$")
     axes[0][-1].legend(fontsize=7, loc="lower left")
     return fig
 

@@ -533,6 +533,42 @@ def _ratio_max() -> float:
     return float(_tutorial_power_ratios().max())
 
 
+def _heatmap_default(name: str) -> Any:
+    import inspect
+
+    from . import jacobian_heatmap_data
+
+    return inspect.signature(jacobian_heatmap_data).parameters[name].default
+
+
+@number("heatmap.length", "d", "the sentence length of fig-jacobian-heatmap")
+def _heatmap_length() -> int:
+    return _heatmap_default("length")
+
+
+@number("heatmap.scale", "g", "the scale of the right panel of fig-jacobian-heatmap, "
+        "sigma_max(W) in units of 1/gamma")
+def _heatmap_scale() -> float:
+    return _heatmap_default("scales")[1]
+
+
+def _heatmap_far(panel: int) -> float:
+    table = _figure("jacobian_heatmap").norms[panel]
+    return float(table[-1, 0])  # from the last output back to step 0
+
+
+@number("heatmap.tutorial_far", "sci.1", "fig-jacobian-heatmap, the tutorial's W: "
+        "||ds_t/ds_0|| for the last output t")
+def _heatmap_tutorial_far() -> float:
+    return _heatmap_far(0)
+
+
+@number("heatmap.above_far", ".3g", "fig-jacobian-heatmap, the right panel: "
+        "||ds_t/ds_0|| for the last output t")
+def _heatmap_above_far() -> float:
+    return _heatmap_far(1)
+
+
 @number("init.sigma_limit", ".3f", "2/sqrt(3): the large-H limit of sigma_max of the tutorial's W")
 def _sigma_limit() -> float:
     from .dynamics import SIGMA_LIMIT
@@ -665,6 +701,90 @@ def _lyapunov() -> Any:
 def _exponent(activation: str, scale: float) -> float:
     d = _lyapunov()
     return float(d.exponent[activation][d.scales.index(scale)])
+
+
+def _cliff_default(name: str) -> Any:
+    import inspect
+
+    from . import cliff_data
+
+    return inspect.signature(cliff_data).parameters[name].default
+
+
+def _cliff() -> Any:
+    return _figure("cliff")
+
+
+def _cliff_loss(where: str) -> float:
+    from . import cliff_step
+
+    d = _cliff()
+    return float(cliff_step(d, getattr(d, where))[0])
+
+
+@number("cliff.length", "d", "the sentence length of fig-cliff")
+def _cliff_length() -> int:
+    return _cliff_default("length")
+
+
+@number("cliff.switch", "d", "fig-cliff: the steps for which the unit must hold its state up")
+def _cliff_switch() -> int:
+    return _cliff_default("switch")
+
+
+@number("cliff.start", ".5g", "fig-cliff: the weight w on the wall where the slope is steepest")
+def _cliff_start() -> float:
+    return float(_cliff().start)
+
+
+@number("cliff.slope", "sci.3", "fig-cliff: dE/dw at the start of the steps")
+def _cliff_slope() -> float:
+    from . import cliff_step
+
+    d = _cliff()
+    return float(cliff_step(d, d.start)[1])
+
+
+@number("cliff.learning_rate", "g", "fig-cliff: the learning rate of both steps")
+def _cliff_learning_rate() -> float:
+    return float(_cliff().learning_rate)
+
+
+@number("cliff.threshold", "g", "fig-cliff: the clipping threshold of the clipped step")
+def _cliff_threshold() -> float:
+    return float(_cliff().threshold)
+
+
+@number("cliff.longest", "g", "fig-cliff: the longest clipped step, learning rate times threshold")
+def _cliff_longest() -> float:
+    d = _cliff()
+    return float(d.learning_rate * d.threshold)
+
+
+@number("cliff.plain", ".3g", "fig-cliff: where the plain step lands")
+def _cliff_plain() -> float:
+    return float(_cliff().plain)
+
+
+@number("cliff.plain_move", ".3g", "fig-cliff: how far the plain step moves w")
+def _cliff_plain_move() -> float:
+    d = _cliff()
+    return float(d.plain - d.start)
+
+
+@number("cliff.start_loss", ".3g", "fig-cliff: the loss at the start of the steps")
+def _cliff_start_loss() -> float:
+    return _cliff_loss("start")
+
+
+@number("cliff.plain_loss", ".3g", "fig-cliff: the loss where the plain step lands")
+def _cliff_plain_loss() -> float:
+    return _cliff_loss("plain")
+
+
+@number("cliff.clipped_loss", ".3g", "fig-cliff: the loss where the clipped step lands")
+def _cliff_clipped_loss() -> float:
+    return _cliff_loss("clipped")
 
 
 @number("lyapunov.tanh_at_2", ".3f", "the largest Lyapunov exponent of fig-lyapunov, tanh, 2/gamma")
