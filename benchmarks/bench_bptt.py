@@ -22,11 +22,11 @@ os.environ["BPTT_BOOK_BACKEND"] = "numpy"
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import random  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import sections  # noqa: E402
+from _common import interleaved, peak_script, run  # noqa: E402
 
 import bptt_book as bb  # noqa: E402
 from bptt_book import backend  # noqa: E402
@@ -99,16 +99,7 @@ def measure(funcs, rounds, min_time=0.2):
         start = time.perf_counter()
         f()
         reps[name] = max(1, int(min_time / rounds / max(time.perf_counter() - start, 1e-9)))
-    samples = {name: [] for name in funcs}
-    order = list(funcs)
-    for _ in range(rounds):
-        random.shuffle(order)
-        for name in order:
-            f, n = funcs[name], reps[name]
-            start = time.perf_counter()
-            for _ in range(n):
-                f()
-            samples[name].append((time.perf_counter() - start) / n)
+    (samples,) = interleaved(funcs, reps, rounds, time.perf_counter)
     return {name: float(np.median(s)) for name, s in samples.items()}
 
 
@@ -120,34 +111,18 @@ def table(title, times, base):
     return "\n".join(lines)
 
 
-LONG_RUN = """
-import sys, time
-import numpy as np
-import bptt_book as bb
+#: One gradient in a fresh process (pinned to the last CPU, as this one is).
+LONG_RUN = peak_script("""
 D, H, T = (int(a) for a in sys.argv[1:4])
 p = bb.init_params(D, H, seed=0)
 rng = np.random.default_rng(0)
 x, y = rng.integers(0, D, T), rng.integers(0, D, T)
-def high_water_kib():  # VmHWM: this process's peak, reset at exec (ru_maxrss is not)
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-before = high_water_kib()
-start = time.perf_counter()
-g = bb.bptt(p, x, y)
-seconds = time.perf_counter() - start
-assert all(np.isfinite(a).all() for a in g)
-print(seconds, (high_water_kib() - before) / 1024)
-"""
+""", "bb.bptt(p, x, y)")
 
 
 def long_sequence(D, H, T):
     """Seconds and extra peak memory (MiB) of one gradient, in a fresh pinned process."""
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-c", LONG_RUN, str(D), str(H), str(T)],
-                          capture_output=True, text=True, check=True)
-    seconds, mib = (float(v) for v in done.stdout.split())
+    seconds, mib = run(LONG_RUN, D, H, T)
     return seconds, mib
 
 

@@ -44,14 +44,6 @@ def _cpu():
     return t.user + t.system + _worker_cpu()
 
 
-def _without_times(value):
-    if isinstance(value, dict):
-        return {k: _without_times(v) for k, v in value.items() if k != "seconds"}
-    if isinstance(value, list):
-        return [_without_times(v) for v in value]
-    return value
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="experiments (default: every one)")
@@ -68,7 +60,7 @@ def main():
             start, cpu = time.perf_counter(), _cpu()
             result = experiments.run(name, size=args.size, workers=workers, progress=False)
             wall, used = time.perf_counter() - start, _cpu() - cpu
-            data = _without_times(result.data)
+            data = result.data_without_times()
             first = data if first is None else first
             totals[workers][0] += wall
             totals[workers][1] += used

@@ -10,39 +10,20 @@ configuration runs ``--repeats`` times in an interleaved random order; the table
 medians.  Both gradients are checked equal (relative difference below 1e-10) first.
 """
 
-import argparse
 import os
 import platform
-import random
-import subprocess
-import sys
 
 import numpy as np
+from _common import arguments, measure_processes, peak_script, publish, run
 
-RUN = """
-import os, sys, time
-for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[v] = "1"
-cpus = sorted(os.sched_getaffinity(0))
-os.sched_setaffinity(0, {cpus[-1]})
-import numpy as np
-import bptt_book as bb
+RUN = peak_script("""
 cell, D, H, T, checkpoint = sys.argv[1], *(int(a) for a in sys.argv[2:5]), sys.argv[5]
 checkpoint = {"False": False, "True": True}[checkpoint] if checkpoint in ("False", "True") \
     else int(checkpoint)
 p = bb.init_params(D, H, cell=cell, seed=0)
 rng = np.random.default_rng(0)
 x, y = rng.integers(0, D, T), rng.integers(0, D, T)
-def high_water_kib():
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-before = high_water_kib()
-start = time.perf_counter()
-g = bb.bptt(p, x, y, checkpoint=checkpoint)
-seconds = time.perf_counter() - start
-assert all(np.isfinite(a).all() for a in g)
-print(seconds, (high_water_kib() - before) / 1024)
-"""
+""", "bb.bptt(p, x, y, checkpoint=checkpoint)")
 
 CHECK = """
 import sys
@@ -57,21 +38,9 @@ print(max(float(np.abs(u - v).max() / np.abs(v).max()) for u, v in zip(a, b)))
 """
 
 
-def run(script, *args):
-    done = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True,
-                          text=True, check=True)
-    return [float(v) for v in done.stdout.split()]
-
-
 def measure(configs, repeats):
     """``{config: (median seconds, median extra MiB)}``, each run in a fresh process."""
-    order = [c for c in configs for _ in range(repeats)]
-    random.shuffle(order)
-    samples = {c: [] for c in configs}
-    for c in order:
-        samples[c].append(run(RUN, *c))
-    return {c: tuple(float(np.median([s[i] for s in v])) for i in range(2))
-            for c, v in samples.items()}
+    return measure_processes(RUN, configs, repeats)
 
 
 def label(checkpoint, T):
@@ -83,12 +52,7 @@ def label(checkpoint, T):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller T, one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", help="also write the report (Markdown) to this file")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.quick else args.repeats
+    args, repeats = arguments(__doc__, "smaller T", argv)
     T = 20_000 if args.quick else 100_000
     out = [f"Machine: {platform.processor() or platform.machine()}; one core, one BLAS thread; "
            f"NumPy {np.__version__}; each value the median of {repeats} fresh processes.", ""]
@@ -120,11 +84,7 @@ def main(argv=None):
         plain, kept = result[("rnn", 100, 50, n, "False")][1], result[("rnn", 100, 50, n,
                                                                         "True")][1]
         out.append(f"| {n:,} | {plain:.1f} | {kept:.1f} | {plain / n * 1000:.2f} |")
-    report = "\n".join(out)
-    print(report)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(report + "\n")
+    publish(out, args.out)
 
 
 if __name__ == "__main__":

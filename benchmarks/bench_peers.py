@@ -57,11 +57,11 @@ os.environ.setdefault(
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
-import random  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import sections  # noqa: E402
+from _common import interleaved  # noqa: E402
 
 import bptt_book as bb  # noqa: E402
 from bptt_book import backend  # noqa: E402
@@ -346,18 +346,7 @@ def measure(funcs, rounds, seconds):
         f()
         once = max(time.process_time() - start, 1e-7)
         reps[name] = max(1, int(seconds / rounds / len(funcs) / once))
-    cpu = {name: [] for name in funcs}
-    wall = {name: [] for name in funcs}
-    order = list(funcs)
-    for _ in range(rounds):
-        random.shuffle(order)
-        for name in order:
-            f, n = funcs[name], reps[name]
-            start, start_wall = time.process_time(), time.perf_counter()
-            for _ in range(n):
-                f()
-            cpu[name].append((time.process_time() - start) / n)
-            wall[name].append((time.perf_counter() - start_wall) / n)
+    cpu, wall = interleaved(funcs, reps, rounds, time.process_time, time.perf_counter)
     out = {}
     for name, s in cpu.items():
         q1, med, q3 = np.percentile(s, [25, 50, 75])

@@ -9,37 +9,18 @@ VmHWM over the call (as in bench_memory.py), time is wall-clock.  Each configura
 gradients are checked equal (relative difference below 1e-9) first.
 """
 
-import argparse
 import platform
-import random
-import subprocess
-import sys
 
 import numpy as np
+from _common import arguments, measure_processes, peak_script, publish, run
 
-RUN = """
-import os, sys, time
-for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[v] = "1"
-cpus = sorted(os.sched_getaffinity(0))
-os.sched_setaffinity(0, {cpus[-1]})
-import numpy as np
-import bptt_book as bb
+RUN = peak_script("""
 method, D, H, T = sys.argv[1], *(int(a) for a in sys.argv[2:5])
 p = bb.init_params(D, H, seed=0)
 rng = np.random.default_rng(0)
 x, y = rng.integers(0, D, T), rng.integers(0, D, T)
 function = {"bptt": bb.bptt, "rtrl": bb.rtrl}[method]
-def high_water_kib():
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-before = high_water_kib()
-start = time.perf_counter()
-g = function(p, x, y)
-seconds = time.perf_counter() - start
-assert all(np.isfinite(a).all() for a in g)
-print(seconds, (high_water_kib() - before) / 1024)
-"""
+""", "function(p, x, y)")
 
 CHECK = """
 import numpy as np
@@ -52,20 +33,9 @@ print(max(float(np.abs(u - v).max() / np.abs(v).max()) for u, v in zip(a, b)))
 """
 
 
-def run(script, *args):
-    done = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True,
-                          text=True, check=True)
-    return [float(v) for v in done.stdout.split()]
-
-
 def measure(configs, repeats):
-    order = [c for c in configs for _ in range(repeats)]
-    random.shuffle(order)
-    samples = {c: [] for c in configs}
-    for c in order:
-        samples[c].append(run(RUN, *c))
-    return {c: tuple(float(np.median([s[i] for s in v])) for i in range(2))
-            for c, v in samples.items()}
+    """``{config: (median seconds, median extra MiB)}``, each run in a fresh process."""
+    return measure_processes(RUN, configs, repeats)
 
 
 def table(title, axis, values, result, fixed):
@@ -81,12 +51,7 @@ def table(title, axis, values, result, fixed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", help="also write the report (Markdown) to this file")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.quick else args.repeats
+    args, repeats = arguments(__doc__, "smaller sizes", argv)
     error = run(CHECK)[0]
     assert error < 1e-9, error
     D = 10
@@ -102,11 +67,7 @@ def main(argv=None):
            ""]
     out += table(f"Against T (H = {H0})", "T", Ts, result, (D, H0, None))
     out += table(f"Against H (T = {T0:,})", "H", Hs, result, (D, None, T0))
-    report = "\n".join(out)
-    print(report)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(report + "\n")
+    publish(out, args.out)
 
 
 if __name__ == "__main__":

@@ -145,9 +145,15 @@ def _load(name: str) -> tuple[ModuleType, ModuleType] | None:
         return None
 
 
+#: The floating-point types the compiled kernels are built for; any other (half precision,
+#: extended precision) computes on the NumPy reference.
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def gradient(prepared: Prepared, truncate: int | None = None) -> CellParams | None:
     """The gradient of checked arguments on the compiled target, or None when it does not
-    apply (the NumPy backend is chosen, or the cell has no compiled target).
+    apply (the NumPy backend is chosen, the cell has no compiled target, or the parameters'
+    type is neither float32 nor float64).
 
     The exact gradient (``truncate`` None, or at least T - 1) runs entirely compiled.  A
     truncated one runs the compiled forward pass and output layer, then the NumPy module's
@@ -155,6 +161,8 @@ def gradient(prepared: Prepared, truncate: int | None = None) -> CellParams | No
     of V, which no truncation touches, stay identical on either target.
     """
     if active() != "numba" or prepared.y is None:
+        return None
+    if prepared.params.W.dtype not in _COMPILED_DTYPES:  # e.g. float16: NumPy only
         return None
     cell = prepared.cell
     if CELLS.get(cell.NAME) is not cell:  # a reader's own cell: NumPy only

@@ -21,3 +21,13 @@ import bptt_book as bb
 def small_model():
     """A model of the gradient-check size with one sentence of it."""
     return bb.init_params(100, 10, seed=10), np.array([0, 1, 2, 3]), np.array([1, 2, 3, 4])
+
+
+@pytest.fixture
+def close_figures():
+    """Close every matplotlib figure after the test (modules that draw use it for each test:
+    ``pytestmark = pytest.mark.usefixtures("close_figures")``)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

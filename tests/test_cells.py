@@ -6,8 +6,11 @@ running each output's window with the state before it detached), and SymPy's der
 the fully unrolled loss.
 """
 
+import functools
+
 import numpy as np
 import pytest
+from helpers import assert_grads_close, large_model, sequences, torch_gated
 
 import bptt_book as bb
 from bptt_book import cells
@@ -17,22 +20,8 @@ from bptt_book.generated.activations import ACTIVATIONS
 
 GATED = [name for name in BUILT_IN if name != "rnn"]
 
-
-def _model(cell, D=7, H=3, seed=0, scale=2.0):
-    """Parameters with large recurrent weights and non-zero biases, so that no term is small."""
-    p = bb.init_params(D, H, cell=cell, seed=seed)
-    return p._replace(W=scale * p.W)
-
-
-def _sequences(D, B=3, T=6, seed=1):
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, D, (B, T)), rng.integers(0, D, (B, T))
-
-
-def _close(got, want):
-    """rtol 1e-9, with atol scaled to the largest entry of the reference gradient."""
-    for name, a, b in zip(want._fields, got, want, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * np.abs(b).max(), err_msg=name)
+#: An expected gradient that is exactly zero must come out exactly zero.
+_close = functools.partial(assert_grads_close, zero_atol=0.0)
 
 
 # ------------------------------------------------------------------- finite differences
@@ -44,8 +33,8 @@ CASES = [(name, act) for name in BUILT_IN
 
 @pytest.mark.parametrize(("cell", "activation"), CASES)
 def test_every_cell_passes_the_gradient_check(cell, activation):
-    p = _model(cell)
-    x, y = _sequences(7, B=2, T=5)
+    p = large_model(cell)
+    x, y = sequences(7, B=2, T=5)
     result = bb.gradient_check(p, x, y, activation=activation, threshold=1e-6)
     assert set(result.max_error) == set(p._fields)
     assert result.passed, str(result)
@@ -53,16 +42,16 @@ def test_every_cell_passes_the_gradient_check(cell, activation):
 
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_truncation_at_t_minus_one_is_exact(cell):
-    p = _model(cell)
-    x, y = _sequences(7)
+    p = large_model(cell)
+    x, y = sequences(7, T=6)
     _close(bb.bptt(p, x, y, truncate=x.shape[1] - 1), bb.bptt(p, x, y))
     _close(bb.bptt(p, x, y, truncate=100), bb.bptt(p, x, y))
 
 
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_a_batch_is_the_sum_of_its_sequences(cell):
-    p = _model(cell)
-    x, y = _sequences(7, B=3)
+    p = large_model(cell)
+    x, y = sequences(7, B=3, T=6)
     for K in (None, 1):
         batch = bb.bptt(p, x, y, truncate=K)
         parts = [bb.bptt(p, x[i], y[i], truncate=K) for i in range(3)]
@@ -72,9 +61,9 @@ def test_a_batch_is_the_sum_of_its_sequences(cell):
 
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_float32_in_float32_out_and_inputs_untouched(cell):
-    p = _model(cell)
+    p = large_model(cell)
     p32 = type(p)(*(a.astype(np.float32) for a in p))
-    x, y = _sequences(7)
+    x, y = sequences(7, T=6)
     copies = [a.copy() for a in p32], x.copy(), y.copy()
     for K in (None, 2):
         g32, g64 = bb.bptt(p32, x, y, truncate=K), bb.bptt(p, x, y, truncate=K)
@@ -91,14 +80,8 @@ def test_float32_in_float32_out_and_inputs_untouched(cell):
 def _torch_gradients(p, x, y, cell, truncate):
     """The gradient of the summed loss by torch.nn.GRU/LSTM + autograd on the same weights."""
     torch = pytest.importorskip("torch")
-    torch.set_num_threads(1)
-    D, H = p.U.shape[1], p.W.shape[1]
-    net = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell](D, H, batch_first=True).double()
-    with torch.no_grad():
-        for name, value in (("weight_ih_l0", p.U), ("weight_hh_l0", p.W),
-                            ("bias_ih_l0", p.bU), ("bias_hh_l0", p.bW)):
-            getattr(net, name).copy_(torch.tensor(value))
-    V = torch.tensor(p.V, requires_grad=True)
+    net, V = torch_gated(p, cell)
+    D = p.U.shape[1]
     X = torch.nn.functional.one_hot(torch.tensor(x), D).double()
     Y = torch.tensor(y)
 
@@ -129,22 +112,18 @@ def _torch_gradients(p, x, y, cell, truncate):
 @pytest.mark.parametrize("truncate", [None, 0, 1, 3])
 @pytest.mark.parametrize("cell", GATED)
 def test_gated_cells_agree_with_pytorch(cell, truncate):
-    p = _model(cell, D=9, H=4, seed=3)
-    x, y = _sequences(9, B=3, T=7, seed=4)
+    p = large_model(cell, D=9, H=4, seed=3)
+    x, y = sequences(9, B=3, T=7, seed=4)
     _close(bb.bptt(p, x, y, truncate=truncate), _torch_gradients(p, x, y, cell, truncate))
 
 
 @pytest.mark.parametrize("cell", GATED)
 def test_gated_forward_agrees_with_pytorch(cell):
     torch = pytest.importorskip("torch")
-    p = _model(cell, D=9, H=4, seed=5)
-    x, _ = _sequences(9, B=2, T=6)
-    net = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell](9, 4, batch_first=True).double()
+    p = large_model(cell, D=9, H=4, seed=5)
+    x, _ = sequences(9, B=2, T=6)
+    net, _ = torch_gated(p, cell)
     with torch.no_grad():
-        net.weight_ih_l0.copy_(torch.tensor(p.U))
-        net.weight_hh_l0.copy_(torch.tensor(p.W))
-        net.bias_ih_l0.copy_(torch.tensor(p.bU))
-        net.bias_hh_l0.copy_(torch.tensor(p.bW))
         out, _ = net(torch.nn.functional.one_hot(torch.tensor(x), 9).double())
     h, _ = bb.forward(p, x)
     np.testing.assert_allclose(h, out.numpy(), rtol=1e-12, atol=1e-14)
@@ -158,7 +137,7 @@ def test_step_jacobian_equals_finite_differences_of_one_step(cell):
     """bb.jacobian(t, t-1) against a centred difference of one step of the state map, for the
     whole state ([h; c] for the LSTM)."""
     module = cells.by_name(cell)
-    p = _model(cell, D=6, H=3, seed=7)
+    p = large_model(cell, D=6, H=3, seed=7)
     x = np.array([1, 4, 2, 5])
     act = ACTIVATIONS["tanh"] if module.PLUGGABLE else None
     tape = module.forward(p, x[None], act)
@@ -202,7 +181,7 @@ def _one_step(module, p, word, state, act):
 
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_jacobian_over_several_steps_is_the_product(cell):
-    p = _model(cell, D=6, H=3, seed=2)
+    p = large_model(cell, D=6, H=3, seed=2)
     x = [1, 4, 2, 5, 0]
     J = bb.jacobian(p, x, t=4, k=1)
     product = bb.jacobian(p, x, t=4, k=3) @ bb.jacobian(p, x, t=3, k=2) @ bb.jacobian(
@@ -259,7 +238,7 @@ def test_a_new_cell_is_one_description():
     assert cells.by_name("mgu") is module
     p = bb.init_params(7, 3, cell="mgu", seed=0)
     assert type(p).__name__ == "MGUParams" and p.U.shape == (6, 7)
-    x, y = _sequences(7, B=2, T=5)
+    x, y = sequences(7, B=2, T=5)
     assert bb.gradient_check(p._replace(W=2 * p.W), x, y, threshold=1e-6).passed
     assert bb.jacobian(p, x[0], t=3, k=0).shape == (3, 3)
 

@@ -194,18 +194,17 @@ def test_a_missing_check_is_reported(tmp_path, monkeypatch):
     are each reported."""
     claim = {"id": "x", "page": "chapters/05-vanishing-gradients", "claim": "c",
              "kind": "theorem"}
-    assert check_problem(claim, "test: tests/test_dynamics.py::test_gelfand_formula") is None
-    assert check_problem(claim, "test: tests/test_dynamics.py::test_gone")
-    assert check_problem(claim, "proof: thm-gelfand") is None
-    assert check_problem(claim, "proof: thm-gone")
-    assert check_problem(claim, "doctest: sigma_max 1.139  rho 0.590") is None
-    assert check_problem(claim, "doctest: sigma_max 7.0")
-    assert check_problem(claim, "number: sigmoid.threshold") is None
-    assert check_problem(claim, "number: no.such.number")
-    assert check_problem(claim, "figure: fig-powers") is None
-    assert check_problem(claim, "figure: fig-gone")
-    assert check_problem(claim, "docstring: bptt_book.dynamics.latch") is None
-    assert check_problem(claim, "docstring: bptt_book.dynamics.gone")
+    for found, missing in [
+        ("test: tests/test_dynamics.py::test_gelfand_formula",
+         "test: tests/test_dynamics.py::test_gone"),
+        ("proof: thm-gelfand", "proof: thm-gone"),
+        ("doctest: sigma_max 1.139  rho 0.590", "doctest: sigma_max 7.0"),
+        ("number: sigmoid.threshold", "number: no.such.number"),
+        ("figure: fig-powers", "figure: fig-gone"),
+        ("docstring: bptt_book.dynamics.latch", "docstring: bptt_book.dynamics.gone"),
+    ]:
+        assert check_problem(claim, found) is None, found
+        assert check_problem(claim, missing), missing
     assert check_problem(claim, "benchmark: benchmarks/bench_column_major.py") is None
     assert check_problem(claim, "wish: it is true")
     assert _where_problem({**claim, "at": "no-such-heading"})

@@ -18,6 +18,7 @@ from bptt_book import backend, cells
 from bptt_book.derivation import numba_target
 from bptt_book.derivation.adjoint import derive
 from bptt_book.derivation.cells import BUILT_IN
+from bptt_book.dynamics import bptt_in
 from bptt_book.generated.activations import ACTIVATIONS
 
 HAVE_NUMBA = backend.installed()
@@ -90,6 +91,21 @@ def test_float32_stays_float32_and_agrees(cell, activation):
     assert all(a.dtype == np.float32 for a in got)
     for field, a, b in zip(want._fields, got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * np.abs(b).max(), err_msg=field)
+
+
+@needs_numba
+def test_half_precision_computes_on_the_numpy_reference():
+    """The kernels are built for float32 and float64; a gradient in half precision
+    (``dynamics.bptt_in``, which promotes nothing) falls back to the NumPy reference, since
+    Numba has no float16, and is the same bit for bit under either choice."""
+    p, x, y = _problem("rnn", (3, 9))
+    with backend.use("numba"):
+        got = bptt_in(p, x, y, np.float16)
+    with backend.use("numpy"):
+        want = bptt_in(p, x, y, np.float16)
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype == np.float16
+        np.testing.assert_array_equal(a, b)
 
 
 @needs_numba

@@ -189,21 +189,11 @@ def test_latch_trades_robustness_against_gradient():
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from helpers import draws  # noqa: E402
 
 from bptt_book import figures  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def _draws(fig):
-    fig.canvas.draw()
-    assert fig.axes
-    return fig
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def test_powers_figure():
@@ -212,7 +202,7 @@ def test_powers_figure():
     for label, norms in d.norms.items():
         assert (norms >= d.rho[label] ** d.distance * (1 - 1e-9)).all()
         assert norms[0] == pytest.approx(d.sigma[label])
-    _draws(figures.powers(d))
+    draws(figures.powers(d))
 
 
 def test_init_spectra_figure_and_its_limits():
@@ -224,7 +214,7 @@ def test_init_spectra_figure_and_its_limits():
     assert np.allclose(d.sigma[1], figures.dynamics.SIGMA_LIMIT, rtol=0.05)
     assert np.allclose(d.rho[1], figures.dynamics.RHO_LIMIT, rtol=0.05)
     assert (d.sigma[1] > 1).all() and (d.rho[1] < 1).all()
-    _draws(figures.init_spectra(d))
+    draws(figures.init_spectra(d))
 
 
 def test_relu_vanishes_faster_than_tanh_except_with_the_identity():
@@ -233,7 +223,7 @@ def test_relu_vanishes_faster_than_tanh_except_with_the_identity():
         assert d.norms[(init, "relu")][40] < d.norms[(init, "tanh")][40]
     assert d.norms[("identity", "relu")][40] == pytest.approx(1.0)
     assert 0.4 < d.active["tutorial"] < 0.6 < d.active["identity"]
-    _draws(figures.relu_tanh(d))
+    draws(figures.relu_tanh(d))
 
 
 def test_overflow_comes_in_the_order_of_the_types_and_where_the_exponent_says():
@@ -248,7 +238,7 @@ def test_overflow_comes_in_the_order_of_the_types_and_where_the_exponent_says():
     for dtype, T in first.items():  # the last finite length is below the predicted one
         predicted = np.log(float(np.finfo(dtype).max)) / rate
         assert predicted / 3 < T and d.lengths[d.lengths.index(T) - 1] < predicted * 1.5
-    _draws(figures.overflow(d))
+    draws(figures.overflow(d))
 
 
 def test_one_exploded_step_freezes_w_while_the_training_loss_falls():
@@ -257,7 +247,7 @@ def test_one_exploded_step_freezes_w_while_the_training_loss_falls():
     assert (d.grad_norm["U"][1:] == 0).all() and (d.grad_norm["V"] > 0).all()
     assert (d.saturated[1:] == 1.0).all()
     assert d.loss[-1] < 0.5 < d.log_D < d.other_loss[-1]
-    _draws(figures.frozen(d))
+    draws(figures.frozen(d))
 
 
 def test_the_gradient_grows_at_the_rate_of_the_lyapunov_exponent():
@@ -267,13 +257,13 @@ def test_the_gradient_grows_at_the_rate_of_the_lyapunov_exponent():
     assert e[0] == pytest.approx(bound[0], abs=2e-3)  # tiny inputs: the bound is reached
     assert abs(g[0]) < 0.01  # below the threshold the norm per word neither grows nor vanishes
     np.testing.assert_allclose(g[1:], e[1:], atol=0.01)  # above it, at the exponent's rate
-    _draws(figures.lyapunov(d))
+    draws(figures.lyapunov(d))
 
 
 def test_latching_figure():
     d = figures.latching_data(ws=[1.0, 2.0], noises=[0.2], runs=200)
     assert d.results[(2.0, 0.2)].kept > d.results[(1.0, 0.2)].kept
-    _draws(figures.latching(d))
+    draws(figures.latching(d))
 
 
 def test_the_new_settings_are_read():

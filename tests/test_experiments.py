@@ -34,19 +34,10 @@ def test_each_experiment_runs_and_draws_at_its_quick_setting(quick, name):
     plt.close(fig)
 
 
-def _without_times(value):
-    """A copy of a result's data without the wall-clock times, which vary."""
-    if isinstance(value, dict):
-        return {k: _without_times(v) for k, v in value.items() if k != "seconds"}
-    if isinstance(value, list):
-        return [_without_times(v) for v in value]
-    return value
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_the_quick_run_repeats_exactly(quick, name):
     again = experiments.run(name, size="quick")
-    assert _without_times(again.data) == _without_times(quick[name].data)
+    assert again.data_without_times() == quick[name].data_without_times()
 
 
 def test_truncation_at_the_quick_setting_shows_the_cut(quick):

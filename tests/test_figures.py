@@ -15,29 +15,16 @@ from bptt_book.reference import bptt_loop
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from helpers import draws  # noqa: E402
 
 from bptt_book import figures  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _texts(fig):
     return [t.get_text() for ax in fig.axes for t in ax.texts] + [
         ax.get_title() for ax in fig.axes]
-
-
-def _draws(fig):
-    """The figure renders (every text parses as mathtext) and has something on it."""
-    assert isinstance(fig, Figure)
-    fig.canvas.draw()
-    assert fig.axes
-    return fig
 
 
 def _tanh_states(p, x):
@@ -94,7 +81,7 @@ def test_hidden_states_against_a_hand_written_loop():
     np.testing.assert_allclose(d.distance["tanh"],
                                np.linalg.norm(_tanh_states(p, x) - changed, axis=1), rtol=1e-9)
     assert (d.distance["relu"] > 0).all()  # the first word reaches every later state
-    fig = _draws(figures.hidden_states(d))
+    fig = draws(figures.hidden_states(d))
     assert len(fig.axes[1].get_lines()) == 2
 
 
@@ -111,7 +98,7 @@ def test_untrained_loss_against_log_softmax_by_hand():
             total -= (o[np.arange(5), ys] - np.log(np.exp(o).sum(axis=1))).sum()
         assert value == pytest.approx(total / 20, rel=1e-12)
         assert abs(value - np.log(D)) < 0.1  # an untrained model guesses about uniformly
-    _draws(figures.untrained_loss(d))
+    draws(figures.untrained_loss(d))
 
 
 def test_truncation_error_against_the_tutorials_loop():
@@ -129,7 +116,7 @@ def test_truncation_error_against_the_tutorials_loop():
         np.testing.assert_allclose(row, expected, rtol=1e-7, atol=1e-15)
     assert (d.error[:, 1] == 0).all()  # V involves no walk: never truncated
     assert (np.diff(d.error[:, 0]) < 0).all()  # U: less error with every longer window
-    _draws(figures.truncation_error(d))
+    draws(figures.truncation_error(d))
 
 
 def test_gradcheck_step_falls_like_h_squared():
@@ -140,10 +127,10 @@ def test_gradcheck_step_falls_like_h_squared():
     p = bb.init_params(m["word_dim"], m["hidden_dim"], seed=m["seed"])
     assert d.error["W"][1] == bb.gradient_check(p, m["x"], m["y"], h=1e-3).max_error["W"]
     assert d.threshold == bb.gradient_check(p, m["x"], m["y"]).threshold
-    _draws(figures.gradcheck_step(d))
+    draws(figures.gradcheck_step(d))
     h = 10.0 ** -np.arange(1.0, 5.01, 0.5)  # enough steps for the two guides (made-up errors)
     wide = figures.GradcheckStep(h, {name: h**2 + 1e-16 / h for name in "UVW"}, 1e-5)
-    assert len(_draws(figures.gradcheck_step(wide)).axes[0].get_lines()) == 6  # 3 + 2 + 1
+    assert len(draws(figures.gradcheck_step(wide)).axes[0].get_lines()) == 6  # 3 + 2 + 1
     with pytest.raises(ValueError, match="steps"):
         figures.gradcheck_step_data(steps=[])
 
@@ -159,7 +146,7 @@ def test_activations_and_their_slopes():
         "tanh": "1", "sigmoid": "1/4", "relu": "1"}
     for c in d.curves.values():
         assert c.slope.max() <= c.gamma + 1e-12
-    _draws(figures.activations(d))
+    draws(figures.activations(d))
 
 
 def _book_setting(table, model, seed, words):
@@ -184,7 +171,7 @@ def test_jacobian_norms_entry_by_entry():
             assert r.norm[dist] == pytest.approx(np.linalg.norm(J, 2), rel=1e-10)
         assert (r.norm <= r.bound * (1 + 1e-12)).all()
         np.testing.assert_allclose(r.bound[1], scale, rtol=1e-12)  # gamma sigma_max = scale
-    fig = _draws(figures.jacobian_norms(d))
+    fig = draws(figures.jacobian_norms(d))
     assert len(fig.axes) == 2 and len(fig.axes[0].get_lines()) == 4
 
 
@@ -203,7 +190,7 @@ def test_contributions_against_jacobian_products():
             expected = np.linalg.norm(np.outer(delta, s[k - 1]))
             assert c[dist] == pytest.approx(expected, rel=1e-9)
         assert c[t] == 0.0
-    _draws(figures.contributions(d))
+    draws(figures.contributions(d))
 
 
 def test_gradient_growth_against_the_tutorials_loop():
@@ -216,7 +203,7 @@ def test_gradient_growth_against_the_tutorials_loop():
             assert value == pytest.approx(np.sqrt(sum((a**2).sum() for a in g)) / T,
                                           rel=1e-9)
     assert d.norm_per_word[2.0][1] > d.norm_per_word[0.5][1]
-    fig = _draws(figures.gradient_growth(d))
+    fig = draws(figures.gradient_growth(d))
     assert [line.get_linestyle() for line in fig.axes[0].get_lines()] == ["-", "--"]
 
 
@@ -243,7 +230,7 @@ def test_clipping_against_the_chapters_loop():
         np.testing.assert_allclose(history.loss[:6], losses, rtol=1e-9)
         np.testing.assert_allclose(history.grad_norm, norms, rtol=1e-9)
     assert sum(d.runs["clipped"].clipped) == 6  # the gradient is above the threshold here
-    _draws(figures.clipping(d))
+    draws(figures.clipping(d))
 
 
 # --------------------------------------------------------------------------- the diagrams
@@ -263,10 +250,10 @@ def _delta_sweep(p, x, y):
 
 def test_unrolled_and_folded_diagrams_draw_every_step():
     for steps in (3, 4):
-        texts = _texts(_draws(figures.unrolled(steps)))
+        texts = _texts(draws(figures.unrolled(steps)))
         assert [f"$x_{t}$" in texts for t in range(steps)] == [True] * steps
         assert texts.count("$W$") == steps and texts.count("$U$") == steps
-        texts = _texts(_draws(figures.folded_unrolled(steps)))
+        texts = _texts(draws(figures.folded_unrolled(steps)))
         assert sum(t.startswith("$x_{") for t in texts) == steps + 1  # the folded cell too
         assert texts.count("$W$") == steps + 1
 
@@ -274,9 +261,9 @@ def test_unrolled_and_folded_diagrams_draw_every_step():
 def test_operator_graph_and_backward_step_state_what_bptt_computes():
     """The diagrams say: g_t = V^T (yhat_t - y_t); delta_t = f'(z_t) (g_t + W^T delta_{t+1})
     is dE/dz_t, gives column x_t of dE/dU and sum_t delta_t s_{t-1}^T = dE/dW."""
-    texts = _texts(_draws(figures.operator_graph()))
+    texts = _texts(draws(figures.operator_graph()))
     assert any("g_t" in t for t in texts) and any(r"\delta_t" in t for t in texts)
-    texts = _texts(_draws(figures.backward_step()))
+    texts = _texts(draws(figures.backward_step()))
     assert any(r"f'(z_t) \odot" in t for t in texts)
     p = bb.init_params(12, 5, seed=2)
     x, y = [3, 1, 4, 0, 5], [1, 4, 0, 5, 9]  # distinct words: column x_t of dU is delta_t
@@ -304,7 +291,7 @@ def test_walks_and_sweep_count_their_products():
                 products += 1
     assert products == d.walk_products
     np.testing.assert_allclose(dW, bb.bptt(p, x, y).W, rtol=1e-10, atol=1e-14)
-    fig = _draws(figures.walks_vs_sweep(d))
+    fig = draws(figures.walks_vs_sweep(d))
     assert str(d.walk_products) in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="T must be"):
         figures.walks_data(0)
@@ -411,7 +398,7 @@ def test_randomized_window_is_unbiased():
 def test_truncation_windows_diagram_and_bad_input():
     d = figures.truncation_windows_data(T=6, K=2, seed=1)
     assert set(d.weights) == set(figures.SCHEMES)
-    fig = _draws(figures.truncation_windows(d))
+    fig = draws(figures.truncation_windows(d))
     assert sum("terms kept" in ax.get_title() for ax in fig.axes) == 4
     with pytest.raises(ValueError, match="scheme"):
         figures.truncation_window("sometimes", 4, 2)
@@ -432,7 +419,7 @@ def test_eigenvalues_of_the_models_w_and_of_a_scaled_orthogonal_w():
     d2 = figures.eigenvalues_data(model="gradient_check", scale=0.8, activation="sigmoid")
     np.testing.assert_allclose(np.abs(d2.eigenvalues), 0.8 * 4, rtol=1e-10)
     assert d2.gamma == 0.25
-    _draws(figures.eigenvalues(d))
+    draws(figures.eigenvalues(d))
 
 
 def test_jacobian_heatmap_entries_are_jacobian_norms():
@@ -446,7 +433,7 @@ def test_jacobian_heatmap_entries_are_jacobian_norms():
                 else:
                     expected = np.linalg.norm(bb.jacobian(q, x, t, k), 2)
                     assert table[t, k] == pytest.approx(expected, rel=1e-10)
-    _draws(figures.jacobian_heatmap(d))
+    draws(figures.jacobian_heatmap(d))
 
 
 def test_cliff_is_steep_and_the_plain_step_jumps_off():
@@ -474,7 +461,7 @@ def test_cliff_is_steep_and_the_plain_step_jumps_off():
     E_clipped, _ = figures.cliff_step(d, d.clipped)
     assert E_plain > E0 > E_clipped  # the plain step makes things worse, the clipped better
     assert d.wide_alpha[0] < d.plain  # the wide view shows where the plain step lands
-    _draws(figures.cliff(d))
+    draws(figures.cliff(d))
 
 
 # ------------------------------------------------------------------------------ the explorer
@@ -540,7 +527,7 @@ def test_scheme_bias_is_each_schemes_error_against_exact_bptt():
     num = np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(g, e, strict=True)))
     den = np.sqrt(sum(np.sum(b**2) for b in e))
     np.testing.assert_allclose(window[0], num / den, rtol=1e-12)
-    fig = _draws(figures.scheme_bias(d))
+    fig = draws(figures.scheme_bias(d))
     assert "0.8" in fig.axes[0].get_title()
 
 
@@ -555,5 +542,5 @@ def test_gradient_costs_measure_time_and_memory():
     rtrl_growth = d.peak["RTRL", "T", 600] - d.peak["RTRL", "T", 20]
     assert rtrl_growth < 20 * 580 < 4 * 20 * 580 < bptt_growth
     assert d.peak["RTRL", "H", 16] > 8 * d.peak["RTRL", "H", 4]  # H P numbers, P ~ H^2 + H D
-    fig = _draws(figures.gradient_costs(d))
+    fig = draws(figures.gradient_costs(d))
     assert len(fig.axes) == 4

@@ -11,14 +11,6 @@ from bptt_book import experiments
 from bptt_book.experiments import parallel
 
 
-def _without_times(value):
-    if isinstance(value, dict):
-        return {k: _without_times(v) for k, v in value.items() if k != "seconds"}
-    if isinstance(value, list):
-        return [_without_times(v) for v in value]
-    return value
-
-
 def test_units_come_back_in_order_from_any_number_of_workers():
     arguments = [(b, e) for b in range(2, 6) for e in range(4)]
     expected = [b**e for b, e in arguments]
@@ -78,7 +70,7 @@ def test_a_training_experiment_is_the_same_for_one_and_two_workers():
         lines = []
         result = experiments.run("remedies", size="quick", workers=workers,
                                  progress=lines.append)
-        runs[workers] = _without_times(result.data), [line.rsplit(")", 1)[0]
+        runs[workers] = result.data_without_times(), [line.rsplit(")", 1)[0]
                                                       for line in lines]
     assert runs[1] == runs[2]
     assert runs[1][1][0].startswith("[1/5] baseline L=6 run 1: accuracy")

@@ -1,5 +1,6 @@
 """Real-time recurrent learning: derived, proved against the unrolled loss, and equal to BPTT."""
 
+import functools
 import subprocess
 import sys
 import tracemalloc
@@ -7,6 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import assert_grads_close, large_model, sequences
 
 import bptt_book as bb
 from bptt_book import cells
@@ -19,34 +21,26 @@ from bptt_book.generated.activations import ACTIVATIONS
 CASES = [(name, act) for name in BUILT_IN
          for act in (ACTIVATIONS if cells.by_name(name).PLUGGABLE else [None])]
 
-
-def _model(cell, D=7, H=3, seed=0, scale=2.0):
-    p = bb.init_params(D, H, cell=cell, seed=seed)
-    return p._replace(W=scale * p.W)
-
-
-def _sequences(D, B=3, T=8, seed=1):
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, D, (B, T)), rng.integers(0, D, (B, T))
+#: An expected gradient that is exactly zero must come out exactly zero.
+_close = functools.partial(assert_grads_close, zero_atol=0.0)
 
 
 @pytest.mark.parametrize(("cell", "activation"), CASES)
 def test_rtrl_equals_exact_bptt(cell, activation):
-    p = _model(cell)
-    x, y = _sequences(7)
+    p = large_model(cell)
+    x, y = sequences(7, T=8)
     got, want = bb.rtrl(p, x, y, activation=activation), bb.bptt(p, x, y, activation=activation)
     assert type(got) is type(want)
-    for name, a, b in zip(want._fields, got, want, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * np.abs(b).max(), err_msg=name)
+    _close(got, want)
     one = bb.rtrl(p, x[0], y[0], activation=activation)  # a single 1-D sequence
     np.testing.assert_allclose(one.W, bb.bptt(p, x[0], y[0], activation=activation).W,
                                rtol=1e-9, atol=1e-15)
 
 
 def test_rtrl_in_float32_and_inputs_untouched():
-    p = _model("lstm")
+    p = large_model("lstm")
     p32 = type(p)(*(a.astype(np.float32) for a in p))
-    x, y = _sequences(7)
+    x, y = sequences(7, T=8)
     copies = [a.copy() for a in p32], x.copy(), y.copy()
     g32 = bb.rtrl(p32, x, y)
     assert all(a.dtype == np.float32 for a in g32)
@@ -57,7 +51,7 @@ def test_rtrl_in_float32_and_inputs_untouched():
 
 
 def test_rtrl_checks_its_arguments():
-    p = _model("rnn")
+    p = large_model("rnn")
     with pytest.raises(ValueError, match="activation must be one of"):
         bb.rtrl(p, [1, 2], [2, 3], activation="gelu")
     with pytest.raises(ValueError, match="same shape"):
@@ -69,10 +63,10 @@ def test_rtrl_checks_its_arguments():
 def test_rtrl_memory_does_not_grow_with_the_sequence():
     """The sensitivities replace the stored history: the peak of what NumPy allocates for a
     whole gradient is the same for 40 and for 400 steps, while BPTT's grows about tenfold."""
-    p = _model("gru", D=5, H=6)
+    p = large_model("gru", D=5, H=6)
 
     def peak(function, T):
-        x, y = _sequences(5, B=1, T=T, seed=2)
+        x, y = sequences(5, B=1, T=T, seed=2)
         tracemalloc.start()
         try:
             tracemalloc.reset_peak()

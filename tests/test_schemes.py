@@ -8,8 +8,11 @@ RNN, torch.nn.GRU and torch.nn.LSTM; and, for the randomized scheme, the exact g
 which its mean over many draws must match within its measured standard error.
 """
 
+import functools
+
 import numpy as np
 import pytest
+from helpers import assert_grads_close, large_model, sequences, torch_gated
 
 import bptt_book as bb
 from bptt_book import cells, figures
@@ -19,20 +22,8 @@ from bptt_book.schemes import SCHEMES, link_weights
 
 GATED = [name for name in BUILT_IN if name != "rnn"]
 
-
-def _model(cell, D=7, H=3, seed=0, scale=2.0):
-    p = bb.init_params(D, H, cell=cell, seed=seed)
-    return p._replace(W=scale * p.W)
-
-
-def _sequences(D, B=3, T=7, seed=1):
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, D, (B, T)), rng.integers(0, D, (B, T))
-
-
-def _close(got, want, rtol=1e-9):
-    for name, a, b in zip(want._fields, got, want, strict=True):
-        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12 * np.abs(b).max(), err_msg=name)
+#: An expected gradient that is exactly zero must come out exactly zero.
+_close = functools.partial(assert_grads_close, zero_atol=0.0)
 
 
 # ------------------------------------------------------- a plain loop over (t, k) pairs
@@ -68,8 +59,8 @@ def _pair_loop(p, x, y, w, outputs=None):
 @pytest.mark.parametrize("K", [1, 2, 3, 6, 8])
 @pytest.mark.parametrize("scheme", ["window", "chunk", "theano"])
 def test_each_scheme_is_the_weighted_sum_the_figure_draws(scheme, K):
-    p = _model("rnn", D=9, H=4, seed=3, scale=1.5)
-    x, y = _sequences(9, B=1, T=7, seed=2)
+    p = large_model("rnn", D=9, H=4, seed=3, scale=1.5)
+    x, y = sequences(9, B=1, T=7, seed=2)
     T = x.shape[1]
     w = figures.truncation_window(scheme, T, K)
     outputs = range(max(T - K, 0), T) if scheme == "theano" else None
@@ -77,8 +68,8 @@ def test_each_scheme_is_the_weighted_sum_the_figure_draws(scheme, K):
 
 
 def test_the_random_scheme_is_the_weighted_sum_of_the_figures_draw():
-    p = _model("rnn", D=9, H=4, seed=3, scale=1.5)
-    x, y = _sequences(9, B=1, T=9, seed=2)
+    p = large_model("rnn", D=9, H=4, seed=3, scale=1.5)
+    x, y = sequences(9, B=1, T=9, seed=2)
     for seed in range(6):
         w = figures.truncation_window("random", 9, 3, rng=np.random.default_rng(seed))
         _close(bb.bptt(p, x[0], y[0], truncate=3, scheme="random", rng=seed),
@@ -109,13 +100,7 @@ def _torch_net(p, cell):
             return torch.stack(out, 1), s
 
         return run, V, [U, V, W]
-    D, H = p.U.shape[1], p.W.shape[1]
-    net = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell](D, H, batch_first=True).double()
-    with torch.no_grad():
-        for name, value in (("weight_ih_l0", p.U), ("weight_hh_l0", p.W),
-                            ("bias_ih_l0", p.bU), ("bias_hh_l0", p.bW)):
-            getattr(net, name).copy_(torch.tensor(value))
-    V = torch.tensor(p.V, requires_grad=True)
+    net, V = torch_gated(p, cell)
     return net, V, [net.weight_ih_l0, V, net.weight_hh_l0, net.bias_ih_l0, net.bias_hh_l0]
 
 
@@ -163,28 +148,31 @@ def _torch_gradient(p, x, y, cell, scheme, K, keep=None):
     return type(p)(*(a.grad.numpy() for a in params))
 
 
+def _agrees_with_pytorch(cell, scheme, K, B, seed):
+    """bb.bptt with ``scheme`` at ``K`` equals PyTorch's gradient on B sentences of 7 words
+    (the weights drawn from ``seed``, the words from ``seed + 1``)."""
+    p = large_model(cell, D=9, H=4, seed=seed)
+    x, y = sequences(9, B=B, T=7, seed=seed + 1)
+    _close(bb.bptt(p, x, y, truncate=K, scheme=scheme), _torch_gradient(p, x, y, cell,
+                                                                         scheme, K))
+
+
 @pytest.mark.parametrize("K", [1, 2, 3, 7])
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_chunks_equal_pytorch_with_the_state_detached_every_k_steps(cell, K):
-    p = _model(cell, D=9, H=4, seed=3)
-    x, y = _sequences(9, B=3, T=7, seed=4)
-    _close(bb.bptt(p, x, y, truncate=K, scheme="chunk"), _torch_gradient(p, x, y, cell,
-                                                                          "chunk", K))
+    _agrees_with_pytorch(cell, "chunk", K, B=3, seed=3)
 
 
 @pytest.mark.parametrize("K", [1, 3, 7])
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_theano_equals_pytorch_on_the_last_k_steps(cell, K):
-    p = _model(cell, D=9, H=4, seed=5)
-    x, y = _sequences(9, B=2, T=7, seed=6)
-    _close(bb.bptt(p, x, y, truncate=K, scheme="theano"), _torch_gradient(p, x, y, cell,
-                                                                           "theano", K))
+    _agrees_with_pytorch(cell, "theano", K, B=2, seed=5)
 
 
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_random_equals_pytorch_with_the_same_links_scaled(cell):
-    p = _model(cell, D=9, H=4, seed=7)
-    x, y = _sequences(9, B=3, T=8, seed=8)
+    p = large_model(cell, D=9, H=4, seed=7)
+    x, y = sequences(9, B=3, T=8, seed=8)
     keep = link_weights("random", 3, 8, 3, np.random.default_rng(11))
     assert (keep == 0).any() and np.isclose(keep, 1.5).any()
     _close(bb.bptt(p, x, y, truncate=3, scheme="random", rng=np.random.default_rng(11)),
@@ -196,8 +184,8 @@ def test_random_equals_pytorch_with_the_same_links_scaled(cell):
 
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_each_scheme_is_exact_exactly_when_nothing_is_cut(cell):
-    p = _model(cell)
-    x, y = _sequences(7, B=2, T=6)
+    p = large_model(cell)
+    x, y = sequences(7, B=2, T=6)
     T, exact = 6, bb.bptt(p, x, y)
     for scheme, first_exact in (("window", T - 1), ("chunk", T), ("theano", T)):
         for K in (first_exact, first_exact + 3):
@@ -209,7 +197,7 @@ def test_each_scheme_is_exact_exactly_when_nothing_is_cut(cell):
 
 
 def test_theano_gives_the_early_steps_nothing_not_even_their_own_output():
-    p = _model("rnn", D=9, H=4)
+    p = large_model("rnn", D=9, H=4)
     x = np.array([1, 2, 3, 4, 5, 6])
     y = np.array([2, 3, 4, 5, 6, 7])
     g = bb.bptt(p, x, y, truncate=2, scheme="theano")
@@ -222,8 +210,8 @@ def test_theano_gives_the_early_steps_nothing_not_even_their_own_output():
 
 
 def test_the_random_mean_is_the_exact_gradient_within_its_standard_error():
-    p = _model("rnn", D=6, H=3, seed=1, scale=1.5)
-    x, y = _sequences(6, B=1, T=10, seed=3)
+    p = large_model("rnn", D=6, H=3, seed=1, scale=1.5)
+    x, y = sequences(6, B=1, T=10, seed=3)
     exact = bb.bptt(p, x, y)
     rng = np.random.default_rng(0)
     n = 4000
@@ -239,8 +227,8 @@ def test_the_random_mean_is_the_exact_gradient_within_its_standard_error():
 
 
 def test_a_seed_repeats_its_draw_and_a_generator_moves_on():
-    p = _model("gru")
-    x, y = _sequences(7, B=2, T=9)
+    p = large_model("gru")
+    x, y = sequences(7, B=2, T=9)
     a = bb.bptt(p, x, y, truncate=2, scheme="random", rng=5)
     b = bb.bptt(p, x, y, truncate=2, scheme="random", rng=5)
     assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
@@ -256,8 +244,8 @@ def test_a_seed_repeats_its_draw_and_a_generator_moves_on():
 
 @pytest.mark.parametrize("cell", list(BUILT_IN))
 def test_checkpointing_gives_the_exact_gradient(cell):
-    p = _model(cell)
-    x, y = _sequences(7, B=2, T=11)
+    p = large_model(cell)
+    x, y = sequences(7, B=2, T=11)
     exact = bb.bptt(p, x, y)
     for checkpoint in (True, 1, 2, 3, 11, 20):
         _close(bb.bptt(p, x, y, checkpoint=checkpoint), exact, rtol=1e-12)
@@ -269,9 +257,9 @@ def test_checkpointing_gives_the_exact_gradient(cell):
 def test_the_forward_pass_continues_from_a_given_state():
     for cell in BUILT_IN:
         module = cells.by_name(cell)
-        p = _model(cell)
+        p = large_model(cell)
         act = ACTIVATIONS["tanh"] if module.PLUGGABLE else None
-        x, _ = _sequences(7, B=2, T=8)
+        x, _ = sequences(7, B=2, T=8)
         whole = module.forward(p, x, act)
         head = module.forward(p, x[:, :3], act)
         state = tuple(getattr(head, name)[:, -1] for name in module.STATES)
@@ -302,15 +290,15 @@ def test_the_forward_pass_continues_from_a_given_state():
     (dict(checkpoint="sqrt"), TypeError, "checkpoint must be"),
 ])
 def test_bad_combinations_say_what_is_wrong(kwargs, error, words):
-    p = _model("rnn")
+    p = large_model("rnn")
     with pytest.raises(error, match=words):
         bb.bptt(p, [1, 2, 3], [2, 3, 4], **kwargs)
 
 
 def test_the_schemes_are_the_figures_schemes_and_inputs_stay_untouched():
     assert SCHEMES == figures.SCHEMES
-    p = _model("lstm")
-    x, y = _sequences(7)
+    p = large_model("lstm")
+    x, y = sequences(7, T=7)
     copies = [a.copy() for a in p], x.copy(), y.copy()
     for kwargs in (dict(truncate=2, scheme="chunk"), dict(truncate=2, scheme="theano"),
                    dict(truncate=2, scheme="random", rng=0), dict(checkpoint=2)):

@@ -6,7 +6,8 @@ import pytest
 
 from bptt_book import config
 
-TABLES = {"jacobian_norms", "contributions", "gradient_growth", "clipping"}
+TABLES = {"jacobian_norms", "contributions", "gradient_growth", "clipping", "powers",
+          "init_spectra", "relu_tanh", "overflow", "frozen", "lyapunov", "latching"}
 
 
 def test_the_settings_load_and_name_existing_models():

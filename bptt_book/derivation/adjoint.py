@@ -199,6 +199,33 @@ def composed(cell, act_form=None):
     return {v: values[v] for v in cell.new}, values
 
 
+def proof_step(cell):
+    """The step of ``cell`` ready for an exact proof: ``(new, values, pluggable)``, where
+    ``new`` and ``values`` are :func:`composed` with every activation in its proof form and
+    ``pluggable`` writes each ``fprime(v)`` -- the pluggable f' in its output v = f(u) -- as
+    f'(u) in SymPy's terms."""
+    f = sp.Function(PLUGGABLE)
+    new, values = composed(cell, lambda a: a.f_proof)
+    pluggable = {}
+    for target, expr in cell.program:
+        if isinstance(expr, sp.Function) and expr.func.__name__ == PLUGGABLE:
+            u = expr.args[0].xreplace(values)
+            dummy = sp.Dummy("u")
+            pluggable[fprime(target)] = sp.diff(f(dummy), dummy).subs(dummy, u)
+    return new, values, pluggable
+
+
+def proof_difference(derived, want, values, pluggable):
+    """``derived`` (a line in the forward values) minus ``want`` (SymPy's derivative of the
+    composed step), with every forward value written out (``values`` and ``pluggable`` of
+    :func:`proof_step`) and simplified: zero when the two agree exactly."""
+    got = derived.xreplace(pluggable).xreplace(values).xreplace(pluggable)
+    if got == want:
+        return sp.S.Zero
+    difference = sp.expand((got - want).rewrite(sp.tanh))
+    return sp.simplify(difference) if difference != 0 else difference
+
+
 def _check(adj):
     """Every adjoint equals SymPy's derivative of the composed step, term by term.
 
@@ -208,26 +235,13 @@ def _check(adj):
     forward value substituted.
     """
     cell = adj.cell
-    f = sp.Function(PLUGGABLE)
-    new, values = composed(cell, lambda a: a.f_proof)
-    # fprime(v) is the pluggable f' written in its output v = f(u): f'(u) in SymPy's terms.
-    pluggable = {}
-    for target, expr in cell.program:
-        if isinstance(expr, sp.Function) and expr.func.__name__ == PLUGGABLE:
-            u = expr.args[0].xreplace(values)
-            dummy = sp.Dummy("u")
-            pluggable[fprime(target)] = sp.diff(f(dummy), dummy).subs(dummy, u)
+    new, values, pluggable = proof_step(cell)
     inputs = list(cell.a) + list(cell.b) + list(cell.previous)
     derived = list(adj.grad_a) + list(adj.grad_b) + list(adj.grad_prev)
     for u, terms in zip(inputs, derived, strict=True):
         want = sum((sp.diff(expr, u) * d for d, expr in
                     zip(adj.incoming, new.values(), strict=True)), sp.S.Zero)
-        got = adj.expand(terms).xreplace(pluggable)
-        got = got.xreplace({v: values[v] for v in values})
-        got = got.xreplace(pluggable)
-        difference = sp.expand((got - want).rewrite(sp.tanh)) if got != want else 0
-        if difference != 0:
-            difference = sp.simplify(difference)
+        difference = proof_difference(adj.expand(terms), want, values, pluggable)
         check(difference == 0, f"{cell.name}: the adjoint of {u} differs from SymPy's "
                                f"derivative of the composed step by {difference}")
 
@@ -239,4 +253,5 @@ def activation_of(expr):
     return None
 
 
-__all__ = ["CellAdjoint", "Node", "activation_of", "composed", "derive", "local_partial"]
+__all__ = ["CellAdjoint", "Node", "activation_of", "composed", "derive", "local_partial",
+           "proof_difference", "proof_step"]

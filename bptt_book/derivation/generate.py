@@ -416,6 +416,19 @@ def _node_statements(adj, names, coeff, at, incoming):
     return lines, values, term_text
 
 
+def _arrived_nodes(code, cell, adj, names, coeff, at, arrived):
+    """Statements naming the adjoints that arrive at the states of a step or slab (the
+    array ``arrived.format(state=name)`` for each state) and computing its nodes; returns
+    ``values`` and ``term_text`` of :func:`_node_statements`."""
+    incoming = {}
+    for d, name in zip(adj.incoming, cell.states, strict=True):
+        code(f"{names.incoming[d]} = {arrived.format(state=name)}")
+        incoming[d] = names.incoming[d]
+    lines, values, term_text = _node_statements(adj, names, coeff, at, incoming)
+    code(*lines)
+    return values, term_text
+
+
 def _block_groups(adj, which):
     """Consecutive blocks whose adjoint is ``coefficient * the same node``: one product each
     group.  Returns ``[(first, stop, node, [coefficients])]``; a block with no adjoint is
@@ -477,6 +490,80 @@ def _write_blocks(code, cell, adj, which, coeff, at, values, target, stacks):
                  f"{values[node]}[..., None, :]")
 
 
+def _block_adjoints(code, cell, adj, coeff, at, values, stacks, target, allocate,
+                    single_target=None):
+    """Statements computing the block adjoints d_b of one step or slab into ``target``: for a
+    cell with one block of one term, one assignment (to ``single_target``, by default
+    ``target``); else ``allocate`` (a statement creating ``target``, or naming a view of a
+    larger array) and the blocks written into it."""
+    single = _single_block(adj, coeff, at, values)
+    if single:
+        code(f"{single_target or target} = {single}")
+    else:
+        code(allocate)
+        _write_blocks(code, cell, adj, adj.grad_b, coeff, at, values, target, stacks)
+
+
+def _exact_sweep(code, cell, adj, names, coeff, stacks, keep_inc, start, keep=False):
+    """The exact backward sweep, t = T-1 down to 0, into ``dB`` (N, T, k, H): ``start(i)``
+    is the text of the adjoint arriving at state i after the last step; with ``keep_inc``
+    the adjoints arriving at every step are kept in ``inc_<state>``; with ``keep`` the
+    adjoint each step sends back is multiplied by ``keep[:, t]``.  The sweep leaves in
+    ``next_<state>`` the adjoints sent back to the states before step 0."""
+    k = cell.k
+    code(f"dB = np.empty((N, T, {k}, H), dtype=G.dtype)" if k > 1 else
+         "dB = np.empty_like(G)")
+    for i, name in enumerate(cell.states):
+        code(f"next_{name} = {start(i)}")
+        if keep_inc:
+            code(f"inc_{name} = np.empty_like(G)")
+    code("for t in range(T - 1, -1, -1):")
+    with code.indented():
+        incoming = {}
+        for i, (d, name) in enumerate(zip(adj.incoming, cell.states, strict=True)):
+            var = names.incoming[d]
+            code(f"{var} = G[:, t] + next_{name}" if i == 0 else f"{var} = next_{name}")
+            if keep_inc:
+                code(f"inc_{name}[:, t] = {var}")
+            incoming[d] = var
+        lines, values, term_text = _node_statements(adj, names, coeff, "[:, t]", incoming)
+        code(*lines)
+        _block_adjoints(code, cell, adj, coeff, "[:, t]", values, stacks, "db",
+                        "db = dB[:, t]", single_target="db = dB[:, t]")
+        for j, name in enumerate(cell.states):
+            direct = term_text(adj.grad_prev[j])
+            if name == cell.output_state:
+                back = "db.reshape(N, -1) @ W" if k > 1 else "db @ W"
+                code(f"# next_{name} = d_b @ W  (W.T*d_b as a row)"
+                     + (f" + {direct}" if direct else ""))
+                code(f"next_{name} = {back}" + (f" + {direct}" if direct else ""))
+            else:
+                code(f"next_{name} = {direct or 'np.zeros_like(G[:, 0])'}")
+        if keep:
+            code("if keep is not None:  # the link between step t-1 and step t")
+            with code.indented():
+                for name in cell.states:
+                    code(f"next_{name} = keep[:, t, None] * next_{name}")
+
+
+def _input_adjoints(code, cell, adj, names, coeff, same_a, incoming):
+    """Statements computing ``dA`` (N, T, k, H; or (N, T, H) when k = 1) from ``dB`` and the
+    adjoints that arrived at every step (``incoming``: {adjoint symbol: array name}), for a
+    cell in which some block's input adjoint differs from its recurrent one."""
+    k = cell.k
+    code("# blocks whose input adjoint differs from the recurrent one: from the "
+         "adjoints that arrived")
+    lines, values, _ = _node_statements(adj, names, coeff, "", incoming)
+    code(*lines)
+    code(f"dA = dB.copy().reshape(N, T, {k}, H)" if k > 1 else "dA = dB.copy()")
+    for i, (terms, same) in enumerate(zip(adj.grad_a, same_a, strict=True)):
+        if same:
+            continue
+        text = " + ".join(values[n] if c == 1 else f"{coeff[c]} * {values[n]}"
+                          for n, c in terms.items()) or "0"
+        code(f"dA[..., {i}, :] = {text}" if k > 1 else f"dA[...] = {text}")
+
+
 def _backward(code, cell, adj, fields):
     names = _Names(cell, adj)
     coeff = _coefficient_names(adj)
@@ -518,18 +605,8 @@ def _backward(code, cell, adj, fields):
         if all(same_a):
             code("return dB, dB  # dA = dB: every block's two adjoints are equal")
         else:
-            code("# blocks whose input adjoint differs from the recurrent one: from the "
-                 "adjoints that arrived")
-            values = {d: f"inc[{i}]" for i, d in enumerate(adj.incoming)}
-            lines, values, _ = _node_statements(adj, names, coeff, "", values)
-            code(*lines)
-            code(f"dA = dB.copy().reshape(N, T, {k}, H)" if k > 1 else "dA = dB.copy()")
-            for i, (terms, same) in enumerate(zip(adj.grad_a, same_a, strict=True)):
-                if same:
-                    continue
-                text = " + ".join(values[n] if c == 1 else f"{coeff[c]} * {values[n]}"
-                                  for n, c in terms.items()) or "0"
-                code(f"dA[..., {i}, :] = {text}" if k > 1 else f"dA[...] = {text}")
+            _input_adjoints(code, cell, adj, names, coeff, same_a,
+                            {d: f"inc[{i}]" for i, d in enumerate(adj.incoming)})
             code("return dA.reshape(N, T, -1), dB")
         _unpack_coefficients(code, mark)
 
@@ -541,41 +618,9 @@ def _backward(code, cell, adj, fields):
     with code.indented():
         code("N, T, H = G.shape")
         mark = len(code.lines)
-        code(f"dB = np.empty((N, T, {k}, H), dtype=G.dtype)" if k > 1 else
-             "dB = np.empty_like(G)")
         keep_inc = not all(same_a)
-        for name in cell.states:
-            code(f"next_{name} = np.zeros_like(G[:, 0])")
-            if keep_inc:
-                code(f"inc_{name} = np.empty_like(G)")
-        code("for t in range(T - 1, -1, -1):")
-        with code.indented():
-            incoming = {}
-            for i, (d, name) in enumerate(zip(adj.incoming, cell.states, strict=True)):
-                var = names.incoming[d]
-                code(f"{var} = G[:, t] + next_{name}" if i == 0 else f"{var} = next_{name}")
-                if keep_inc:
-                    code(f"inc_{name}[:, t] = {var}")
-                incoming[d] = var
-            lines, values, term_text = _node_statements(adj, names, coeff, "[:, t]", incoming)
-            code(*lines)
-            single = _single_block(adj, coeff, "[:, t]", values)
-            if single:
-                code(f"db = dB[:, t] = {single}")
-            else:
-                code("db = dB[:, t]")
-                _write_blocks(code, cell, adj, adj.grad_b, coeff, "[:, t]", values, "db",
-                              b_stacks)
-            h = cell.output_state
-            for j, name in enumerate(cell.states):
-                direct = term_text(adj.grad_prev[j])
-                if name == h:
-                    back = "db.reshape(N, -1) @ W" if k > 1 else "db @ W"
-                    code(f"# next_{name} = d_b @ W  (W.T*d_b as a row)"
-                         + (f" + {direct}" if direct else ""))
-                    code(f"next_{name} = {back}" + (f" + {direct}" if direct else ""))
-                else:
-                    code(f"next_{name} = {direct or 'np.zeros_like(G[:, 0])'}")
+        _exact_sweep(code, cell, adj, names, coeff, b_stacks, keep_inc,
+                     lambda i: "np.zeros_like(G[:, 0])")
         inc = ", ".join(f"inc_{n}" for n in cell.states) if keep_inc else ""
         code(f"return dB.reshape(N, T, -1), ({inc}{',' if keep_inc else ''})")
         _unpack_coefficients(code, mark)
@@ -596,21 +641,10 @@ def _backward(code, cell, adj, fields):
         code("for j in range(1, min(K, T - 1) + 1):")
         with code.indented():
             code("n = T - j + 1  # rows 0 ... n-1 of the previous lag are filled")
-            incoming = {}
-            for d, name in zip(adj.incoming, cell.states, strict=True):
-                var = names.incoming[d]
-                code(f"{var} = inc_{name}[:, 1:n]")
-                incoming[d] = var
-            lines, values, term_text = _node_statements(adj, names, coeff, "[:, 1:n]",
-                                                        incoming)
-            code(*lines)
-            single = _single_block(adj, coeff, "[:, 1:n]", values)
-            if single:
-                code(f"db = {single}")
-            else:
-                code(f"db = np.empty((N, n - 1, {k}, H), dtype=G.dtype)")
-                _write_blocks(code, cell, adj, adj.grad_b, coeff, "[:, 1:n]", values, "db",
-                              b_stacks)
+            values, term_text = _arrived_nodes(code, cell, adj, names, coeff, "[:, 1:n]",
+                                               "inc_{state}[:, 1:n]")
+            _block_adjoints(code, cell, adj, coeff, "[:, 1:n]", values, b_stacks, "db",
+                            f"db = np.empty((N, n - 1, {k}, H), dtype=G.dtype)")
             h = cell.output_state
             for j, name in enumerate(cell.states):
                 direct = term_text(adj.grad_prev[j])
@@ -620,19 +654,9 @@ def _backward(code, cell, adj, fields):
                 else:
                     code(f"inc_{name} = {direct or 'np.zeros_like(G[:, 1:n])'}")
                 code(f"total_{name}[:, : n - 1] += inc_{name}")
-        incoming = {}
-        for d, name in zip(adj.incoming, cell.states, strict=True):
-            var = names.incoming[d]
-            code(f"{var} = total_{name}")
-            incoming[d] = var
-        lines, values, _ = _node_statements(adj, names, coeff, "", incoming)
-        code(*lines)
-        single = _single_block(adj, coeff, "", values)
-        if single:
-            code(f"dB = {single}")
-        else:
-            code(f"dB = np.empty((N, T, {k}, H), dtype=G.dtype)")
-            _write_blocks(code, cell, adj, adj.grad_b, coeff, "", values, "dB", b_stacks)
+        values, _ = _arrived_nodes(code, cell, adj, names, coeff, "", "total_{state}")
+        _block_adjoints(code, cell, adj, coeff, "", values, b_stacks, "dB",
+                        f"dB = np.empty((N, T, {k}, H), dtype=G.dtype)")
         totals = ", ".join(f"total_{n}" for n in cell.states)
         code(f"return dB.reshape(N, T, -1), ({totals},)")
         _unpack_coefficients(code, mark)

@@ -10,20 +10,20 @@ The other truncation schemes and gradient checkpointing all run the exact sweep 
   beyond the steps at hand (a later segment, when checkpointing recomputes the states
   segment by segment), and hands back what it sends to the states before its first step.
 
-Every right-hand side is the one the exact sweep prints -- the nodes, block adjoints and
-direct state adjoints of :func:`~bptt_book.derivation.adjoint.derive` -- so the function is a
-second skeleton around the same derived lines, kept apart from ``backward`` so that the
-default path stays exactly as it was.
+Both are switches of the one loop that prints the exact sweep (``_exact_sweep`` in
+:mod:`~bptt_book.derivation.generate`), so every right-hand side is the one ``backward``
+prints -- the nodes, block adjoints and direct state adjoints of
+:func:`~bptt_book.derivation.adjoint.derive`.  ``sweep`` is a function apart from
+``backward`` so that the default path stays exactly as it was.
 """
 
 from .generate import (
     _coefficient_names,
+    _exact_sweep,
+    _input_adjoints,
     _Names,
-    _node_statements,
-    _single_block,
     _stacks,
     _unpack_coefficients,
-    _write_blocks,
 )
 
 
@@ -32,7 +32,6 @@ def sweep_source(code, cell, adj):
     ``code``."""
     names = _Names(cell, adj)
     coeff = _coefficient_names(adj)
-    k = cell.k
     same_a = [ta == tb for ta, tb in zip(adj.grad_a, adj.grad_b, strict=True)]
     b_stacks = _stacks(adj, adj.grad_b, coeff)
     keep_inc = not all(same_a)
@@ -49,60 +48,16 @@ def sweep_source(code, cell, adj):
     with code.indented():
         code("C = coefficients(tape, act)", "N, T, H = G.shape", "W = p.W")
         mark = len(code.lines)
-        code(f"dB = np.empty((N, T, {k}, H), dtype=G.dtype)" if k > 1 else
-             "dB = np.empty_like(G)")
-        for i, name in enumerate(cell.states):
-            code(f"next_{name} = np.zeros_like(G[:, 0]) if carry is None else carry[{i}]")
-            if keep_inc:
-                code(f"inc_{name} = np.empty_like(G)")
-        code("for t in range(T - 1, -1, -1):")
-        with code.indented():
-            incoming = {}
-            for i, (d, name) in enumerate(zip(adj.incoming, cell.states, strict=True)):
-                var = names.incoming[d]
-                code(f"{var} = G[:, t] + next_{name}" if i == 0 else f"{var} = next_{name}")
-                if keep_inc:
-                    code(f"inc_{name}[:, t] = {var}")
-                incoming[d] = var
-            lines, values, term_text = _node_statements(adj, names, coeff, "[:, t]", incoming)
-            code(*lines)
-            single = _single_block(adj, coeff, "[:, t]", values)
-            if single:
-                code(f"db = dB[:, t] = {single}")
-            else:
-                code("db = dB[:, t]")
-                _write_blocks(code, cell, adj, adj.grad_b, coeff, "[:, t]", values, "db",
-                              b_stacks)
-            for j, name in enumerate(cell.states):
-                direct = term_text(adj.grad_prev[j])
-                if name == cell.output_state:
-                    back = "db.reshape(N, -1) @ W" if k > 1 else "db @ W"
-                    code(f"# next_{name} = d_b @ W  (W.T*d_b as a row)"
-                         + (f" + {direct}" if direct else ""))
-                    code(f"next_{name} = {back}" + (f" + {direct}" if direct else ""))
-                else:
-                    code(f"next_{name} = {direct or 'np.zeros_like(G[:, 0])'}")
-            code("if keep is not None:  # the link between step t-1 and step t")
-            with code.indented():
-                for name in cell.states:
-                    code(f"next_{name} = keep[:, t, None] * next_{name}")
+        _exact_sweep(code, cell, adj, names, coeff, b_stacks, keep_inc,
+                     lambda i: f"np.zeros_like(G[:, 0]) if carry is None else carry[{i}]",
+                     keep=True)
         code("dB = dB.reshape(N, T, -1)")
         out = ", ".join(f"next_{name}" for name in cell.states) + ","
         if all(same_a):
             code(f"return dB, dB, ({out})  # dA = dB: every block's two adjoints are equal")
         else:
-            code("# blocks whose input adjoint differs from the recurrent one: from the "
-                 "adjoints that arrived")
-            values = {d: f"inc_{name}" for d, name in zip(adj.incoming, cell.states,
-                                                          strict=True)}
-            lines, values, _ = _node_statements(adj, names, coeff, "", values)
-            code(*lines)
-            code(f"dA = dB.copy().reshape(N, T, {k}, H)" if k > 1 else "dA = dB.copy()")
-            for i, (terms, same) in enumerate(zip(adj.grad_a, same_a, strict=True)):
-                if same:
-                    continue
-                text = " + ".join(values[n] if c == 1 else f"{coeff[c]} * {values[n]}"
-                                  for n, c in terms.items()) or "0"
-                code(f"dA[..., {i}, :] = {text}" if k > 1 else f"dA[...] = {text}")
+            _input_adjoints(code, cell, adj, names, coeff, same_a,
+                            {d: f"inc_{name}" for d, name in zip(adj.incoming, cell.states,
+                                                                 strict=True)})
             code(f"return dA.reshape(N, T, -1), dB, ({out})")
         _unpack_coefficients(code, mark)

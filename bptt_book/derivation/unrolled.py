@@ -248,6 +248,23 @@ def cell_recurrence_gradients(cell, theta, steps, x, y, activation=None):
     return out
 
 
+def _compare(gradients, cell, H, D, x, y, activation):
+    """``{parameter: True}`` when ``gradients(cell, theta, steps, x, y, activation)`` equals
+    ``sympy.diff`` of ``cell``'s unrolled loss exactly (the proofs below)."""
+    if cell.uses_pluggable:
+        activation = activation or "tanh"
+        if activation not in PROVABLE:
+            raise ValueError(f"the exact proof covers {PROVABLE}; got {activation!r}")
+    theta, steps, E = cell_unrolled(cell, H, D, x, y, activation)
+    derived = gradients(cell, theta, steps, x, y, activation)
+    result = {}
+    for name, matrix in theta.items():
+        unrolled = matrix.applyfunc(lambda entry: sp.diff(E, entry))
+        difference = (unrolled - derived[name]).applyfunc(sp.expand)
+        result[name] = difference.is_zero_matrix is True
+    return result
+
+
 def prove_cell(cell, H, D, x, y, activation=None):
     """``{parameter: True}`` when ``cell``'s derived backward pass equals ``sympy.diff`` of
     its unrolled loss exactly.  ``activation`` chooses ``f`` for a cell that calls it.
@@ -257,18 +274,7 @@ def prove_cell(cell, H, D, x, y, activation=None):
     >>> prove_cell(GRU, 1, 2, x=[0, 1], y=[1, 0])
     {'U': True, 'V': True, 'W': True, 'bU': True, 'bW': True}
     """
-    if cell.uses_pluggable:
-        activation = activation or "tanh"
-        if activation not in PROVABLE:
-            raise ValueError(f"the exact proof covers {PROVABLE}; got {activation!r}")
-    theta, steps, E = cell_unrolled(cell, H, D, x, y, activation)
-    derived = cell_recurrence_gradients(cell, theta, steps, x, y, activation)
-    result = {}
-    for name, matrix in theta.items():
-        unrolled = matrix.applyfunc(lambda entry: sp.diff(E, entry))
-        difference = (unrolled - derived[name]).applyfunc(sp.expand)
-        result[name] = difference.is_zero_matrix is True
-    return result
+    return _compare(cell_recurrence_gradients, cell, H, D, x, y, activation)
 
 
 # ------------------------------------------------------------------- RTRL, forwards
@@ -347,15 +353,4 @@ def prove_rtrl(cell, H, D, x, y, activation=None):
     >>> prove_rtrl(RNN, 2, 2, x=[0, 1], y=[1, 0])
     {'U': True, 'V': True, 'W': True}
     """
-    if cell.uses_pluggable:
-        activation = activation or "tanh"
-        if activation not in PROVABLE:
-            raise ValueError(f"the exact proof covers {PROVABLE}; got {activation!r}")
-    theta, steps, E = cell_unrolled(cell, H, D, x, y, activation)
-    derived = rtrl_gradients(cell, theta, steps, x, y, activation)
-    result = {}
-    for name, matrix in theta.items():
-        unrolled = matrix.applyfunc(lambda entry: sp.diff(E, entry))
-        difference = (unrolled - derived[name]).applyfunc(sp.expand)
-        result[name] = difference.is_zero_matrix is True
-    return result
+    return _compare(rtrl_gradients, cell, H, D, x, y, activation)

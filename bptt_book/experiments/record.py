@@ -23,6 +23,20 @@ class Result:
     def from_json(cls, text: str) -> "Result":
         return cls(**json.loads(text))
 
+    def data_without_times(self) -> dict:
+        """A copy of :attr:`data` without the wall-clock times (every ``"seconds"`` entry),
+        which vary from run to run: two runs of the same settings agree on the rest exactly,
+        whatever the number of worker processes."""
+        return _without_times(self.data)
+
+
+def _without_times(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_times(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
 
 @dataclass(eq=False, repr=False)
 class Experiment(Mapping):

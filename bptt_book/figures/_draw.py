@@ -7,6 +7,7 @@ collects pyplot's open figures) shows them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for the type checker only
@@ -32,6 +33,29 @@ def subplots(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
             "pip install 'bptt_book[plot]' (or pip install matplotlib)",
             name="matplotlib") from None
     return plt.subplots(*args, **kwargs)
+
+
+def panel_row(series: dict[tuple[Any, Any], Any], draw: Callable[[Axes, Any, Any, Any], None],
+              *, figsize: tuple[float, float], title: Callable[[Any], str], xlabel: str,
+              ylabel: str) -> tuple[Figure, list[Axes]]:
+    """A row of panels sharing the y axis, one per panel key of ``series`` ({(panel, line):
+    values}, panels in order of first appearance): ``draw(ax, panel, line, values)`` draws
+    each line in its panel; ``title(panel)`` names a panel; every panel gets ``xlabel`` and
+    a legend, the first one ``ylabel``.  Returns the figure and its panels."""
+    import numpy as np
+
+    panels = list(dict.fromkeys(panel for panel, _ in series))
+    fig, axes = subplots(1, len(panels), figsize=figsize, sharey=True, layout="constrained")
+    axes = list(np.atleast_1d(axes))
+    for ax, key in zip(axes, panels, strict=True):
+        for (panel, line), values in series.items():
+            if panel == key:
+                draw(ax, panel, line, values)
+        ax.set_title(title(key))
+        ax.set_xlabel(xlabel)
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel(ylabel)
+    return fig, axes
 
 
 def canvas(width: float, height: float, xlim: tuple[float, float],

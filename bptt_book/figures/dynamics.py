@@ -23,7 +23,7 @@ from bptt_book.dynamics import (
     spectral_radius,
 )
 
-from ._draw import subplots
+from ._draw import panel_row, subplots
 from ._settings import default_data, orthogonal_setting, pick
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -179,17 +179,14 @@ def relu_tanh(data: ReluTanh | None = None) -> matplotlib.figure.Figure:
     """Chapter 5, "Does ReLU help?" (``fig-relu-tanh``): one panel per W, the norms of the
     Jacobian products for each activation."""
     d = default_data("relu_tanh") if data is None else data
-    inits = list(dict.fromkeys(init for init, _ in d.norms))
-    fig, axes = subplots(1, len(inits), figsize=(8.0, 3.0), sharey=True, layout="constrained")
-    for ax, init in zip(np.atleast_1d(axes), inits, strict=True):
-        for (i, f), norm in d.norms.items():
-            if i == init:
-                keep = norm > 0
-                ax.semilogy(np.arange(len(norm))[keep], norm[keep], label=f)
-        ax.set_title(f"W: {init}")
-        ax.set_xlabel("distance $t - k$")
-        ax.legend(fontsize=8)
-    np.atleast_1d(axes)[0].set_ylabel(r"$\|\partial s_t / \partial s_k\|_2$")
+
+    def draw(ax, init, f, norm):
+        keep = norm > 0
+        ax.semilogy(np.arange(len(norm))[keep], norm[keep], label=f)
+
+    fig, _ = panel_row(d.norms, draw, figsize=(8.0, 3.0), title=lambda init: f"W: {init}",
+                       xlabel="distance $t - k$",
+                       ylabel=r"$\|\partial s_t / \partial s_k\|_2$")
     return fig
 
 
@@ -243,26 +240,23 @@ def overflow(data: Overflow | None = None) -> matplotlib.figure.Figure:
     the length in each precision, up to the first length with inf or nan (a cross), with
     the largest finite number of each type (dotted)."""
     d = default_data("overflow") if data is None else data
-    scales = list(dict.fromkeys(scale for scale, _ in d.norm))
-    fig, axes = subplots(1, len(scales), figsize=(8.0, 3.3), sharey=True, layout="constrained")
-    for ax, scale in zip(np.atleast_1d(axes), scales, strict=True):
-        for (sc, dtype), values in d.norm.items():
-            if sc != scale:
-                continue
-            # log10 on a linear axis: the norms span 300 decades, beyond what a log axis
-            # can pad without overflowing
-            line, = ax.plot(d.lengths, np.log10(values), "o-", markersize=3, label=dtype)
-            top = float(np.log10(np.finfo(dtype).max))
-            ax.axhline(top, color=line.get_color(), linestyle=":", linewidth=1)
-            end = d.first_nonfinite[(sc, dtype)]
-            if end is not None:
-                ax.plot([end], [top], "x", color=line.get_color(), markersize=9,
-                        markeredgewidth=2)
+
+    def draw(ax, scale, dtype, values):
+        # log10 on a linear axis: the norms span 300 decades, beyond what a log axis
+        # can pad without overflowing
+        line, = ax.plot(d.lengths, np.log10(values), "o-", markersize=3, label=dtype)
+        top = float(np.log10(np.finfo(dtype).max))
+        ax.axhline(top, color=line.get_color(), linestyle=":", linewidth=1)
+        end = d.first_nonfinite[(scale, dtype)]
+        if end is not None:
+            ax.plot([end], [top], "x", color=line.get_color(), markersize=9,
+                    markeredgewidth=2)
+
+    fig, axes = panel_row(d.norm, draw, figsize=(8.0, 3.3),
+                          title=lambda scale: rf"$\sigma_{{\max}}(W) = {scale:g}/\gamma$",
+                          xlabel="sentence length $T$", ylabel=r"$\log_{10} \|g\|$")
+    for ax in axes:
         ax.set_xscale("log")
-        ax.set_title(rf"$\sigma_{{\max}}(W) = {scale:g}/\gamma$")
-        ax.set_xlabel("sentence length $T$")
-        ax.legend(fontsize=8)
-    np.atleast_1d(axes)[0].set_ylabel(r"$\log_{10} \|g\|$")
     return fig
 
 
