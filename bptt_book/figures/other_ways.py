@@ -13,13 +13,17 @@ import numpy as np
 import bptt_book as bb
 
 from ._draw import subplots
-from ._settings import orthogonal_setting
+from ._settings import default_data, orthogonal_setting
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.figure
 
 #: The deterministic schemes, in the order the figures draw them.
 DETERMINISTIC = ("window", "chunk", "theano")
+
+#: The smallest relative error :func:`scheme_bias` draws (smaller ones, such as the exact zero
+#: of the window at K = T - 1, are drawn at it; the caption says so).
+BIAS_FLOOR = 1e-4
 
 
 def relative_error(g: Any, exact: Any) -> float:
@@ -85,10 +89,10 @@ def scheme_bias(data: SchemeBias | None = None) -> matplotlib.figure.Figure:
     """Chapter 7, "What each scheme gets wrong" (``fig-scheme-bias``): the relative error of
     each scheme against K, one panel per scale of W; for the randomized scheme the error of
     one draw (its noise) and of the mean of many draws."""
-    d = scheme_bias_data() if data is None else data
+    d = default_data("scheme_bias") if data is None else data
     fig, axes = subplots(1, len(d.scales), figsize=(8.0, 3.6), sharey=True, squeeze=False,
                          layout="constrained")
-    floor = 1e-4
+    floor = BIAS_FLOOR
     for ax, scale in zip(axes[0], d.scales, strict=True):
         for scheme in DETERMINISTIC:
             marker, color = _STYLE[scheme]

@@ -312,7 +312,7 @@ def _error_W_K8() -> float:
     return _truncation_W_error(8)
 
 
-# -- chapter 8: the experiments' settings (conf/experiments.toml, at the book's size and in
+# -- chapters 7 to 9: the experiments' settings (conf/experiments.toml, at the book's size and in
 # full), and the agreement task's vocabulary
 
 
@@ -323,7 +323,7 @@ def _experiment(name: str, size: str) -> dict:
 
 
 def _register_experiment_settings() -> None:
-    """``NAME.SIZE.KEY`` for the settings chapter 8 quotes."""
+    """``NAME.SIZE.KEY`` for the settings chapters 7 to 9 quote."""
     keys: dict[str, tuple[str, Callable[[dict], Any]]] = {
         "runs": ("d", lambda s: s["runs"]),
         "epochs": ("d", lambda s: s["epochs"]),
@@ -335,8 +335,10 @@ def _register_experiment_settings() -> None:
         "max_length": ("d", lambda s: max(s["lengths"])),
         "n_lengths": ("word", lambda s: len(s["lengths"])),
         "batches": ("d", lambda s: s["train_size"] // s["batch_size"]),
+        "train_size": ("d", lambda s: s["train_size"]),
     }
-    for name in ("recall_length", "truncation", "remedies", "agreement"):
+    for name in ("recall_length", "truncation", "remedies", "agreement", "truncation_schemes",
+                 "gated_length", "gated_reach"):
         for size in ("book", "full"):
             for key, (style, read) in keys.items():
                 def compute(name: str = name, size: str = size,
@@ -901,3 +903,63 @@ def _latching_steps() -> int:
 @number("latching.runs", "d", "the runs per point of fig-latching")
 def _latching_runs() -> int:
     return _vanishing("latching")["runs"]
+
+
+# -- chapter 7
+
+
+@number("windows.T", "d", "the sentence length of fig-truncation-windows")
+def _windows_T() -> int:
+    return int(_figure("truncation_windows").T)
+
+
+@number("windows.K", "d", "the truncation length of fig-truncation-windows")
+def _windows_K() -> int:
+    return int(_figure("truncation_windows").K)
+
+
+@number("scheme_bias.length", "d", "the sentence length of fig-scheme-bias")
+def _scheme_bias_length() -> int:
+    return int(_figure("scheme_bias").length)
+
+
+@number("scheme_bias.draws", "d", "the random draws averaged in fig-scheme-bias")
+def _scheme_bias_draws() -> int:
+    return int(_figure("scheme_bias").draws)
+
+
+@number("scheme_bias.floor", "sci.1", "the smallest error fig-scheme-bias draws")
+def _scheme_bias_floor() -> float:
+    from .other_ways import BIAS_FLOOR
+
+    return BIAS_FLOOR
+
+
+def _truncation_schemes(size: str) -> dict:
+    return _experiment("truncation_schemes", size)
+
+
+for _size in ("book", "full"):
+    number(f"truncation_schemes.{_size}.length", "d",
+           f"the dependency length L of experiment truncation_schemes at the {_size} size")(
+        partial(lambda size: _truncation_schemes(size)["lengths"][0], _size))
+    number(f"truncation_schemes.{_size}.truncations", "list:d",
+           f"the truncation lengths K of experiment truncation_schemes at the {_size} size")(
+        partial(lambda size: _truncation_schemes(size)["truncations"], _size))
+
+
+# -- chapter 9
+
+
+@number("gated_reach.forget_biases", "list:g",
+        "the forget-gate biases of the LSTMs of experiment gated_reach")
+def _forget_biases() -> list[float]:
+    methods = _experiment("gated_reach", "full")["methods"].values()
+    return [m["gate_bias"] for m in methods if m.get("gate") == "f"]
+
+
+@number("gated_reach.floor", "sci.1", "the smallest share fig-gated-reach draws")
+def _reach_floor() -> float:
+    from ..experiments.reach import FLOOR
+
+    return FLOOR
