@@ -24,7 +24,7 @@ class Result:
         return cls(**json.loads(text))
 
     def data_without_times(self) -> dict:
-        """A copy of :attr:`data` without the wall-clock times (every ``"seconds"`` entry),
+        """A copy of ``data`` without the wall-clock times (every ``"seconds"`` entry),
         which vary from run to run: two runs of the same settings agree on the rest exactly,
         whatever the number of worker processes."""
         return _without_times(self.data)
