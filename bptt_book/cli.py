@@ -200,6 +200,9 @@ def _experiment(args):
                          f"{', '.join(experiments.EXPERIMENTS)}")
     size = "quick" if args.quick else args.size
     out = _figure_file(args.out, args.name)
+    if args.save and not Path(args.save).resolve().parent.is_dir():
+        raise UsageError(f"--save: no folder {str(Path(args.save).parent)!r} to write "
+                         f"{Path(args.save).name!r} in")
     path = experiments.cache_path(args.name, size)
     cached = not args.no_cache and path.exists()
     result = experiments.run(args.name, size=size, cache=not args.no_cache,
@@ -207,6 +210,9 @@ def _experiment(args):
                              workers=args.workers)
     print(experiments.table(result))
     print(f"{result.seconds:.1f} s of computing" + (f", read from {path}" if cached else ""))
+    if args.save:
+        Path(args.save).write_text(result.to_json() + "\n", encoding="utf-8")
+        print(f"saved the result to {args.save}")
     if out is None:
         print(f"no figure: drawing it needs matplotlib; {PLOT_EXTRA}", file=sys.stderr)
         return 0
@@ -281,6 +287,8 @@ def build_parser(prog="bptt-book"):
                      "(default: NAME.png)")
     exp.add_argument("--no-cache", action="store_true", help="run even if a cached "
                      "result exists (and do not store one)")
+    exp.add_argument("--save", metavar="RESULT.json", help="also write the result (settings "
+                     "and numbers) to this file, as JSON")
     exp.add_argument("--verbose", action="store_true", help="also print a line per epoch")
     exp.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                      help="train in N processes (default: $BPTT_BOOK_WORKERS, else one per "

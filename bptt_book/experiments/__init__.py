@@ -31,8 +31,10 @@ baseline   2  -      1/1          1.000          5.0
 baseline  10  -      0/1          0.240          8.0
 """
 
+import json
 import os
 import time
+from importlib.resources import files
 
 from .. import config
 from . import cache as _cache
@@ -43,7 +45,7 @@ from .record import Experiment, Result
 
 __all__ = ["EXPERIMENTS", "METHOD_DEFAULTS", "SETTINGS", "SIZES", "Experiment", "Progress",
            "Result", "cache_dir", "cache_key", "cache_path", "fit", "main_progress", "plot",
-           "run", "settings", "table"]
+           "recorded", "run", "settings", "table"]
 
 #: The sizes of the settings, from seconds (the tests) to minutes (the command line).
 SIZES = ("quick", "book", "full")
@@ -199,6 +201,34 @@ def run(name, *, size="full", values=None, cache=False, progress=None, verbose=F
     result = Result(name, size, values, data, round(time.perf_counter() - start, 3))
     if path is not None:
         _cache.write(path, result)
+    return result
+
+
+#: Where the package keeps full-size results recorded from the command line (outputs, not
+#: inputs: the cache key does not hash them).
+RECORDED = "recorded"
+
+
+def recorded(name):
+    """The full-size result of experiment ``name`` as it was recorded, for the numbers the book
+    quotes from runs too long to repeat at every build.
+
+    A record is the file ``bptt_book/experiments/recorded/NAME-full.json``, written by
+    ``python -m bptt_book experiment NAME --save bptt_book/experiments/recorded/NAME-full.json``.
+    ``ValueError`` when ``name`` has none, or when the settings it was made with are no
+    longer the full settings of ``bptt_book/conf/experiments.toml`` (record it again).
+    """
+    _record(name)
+    file = files(__package__) / RECORDED / f"{name}-full.json"
+    if not file.is_file():
+        raise ValueError(f"no recorded full-size result of {name!r}; record one with "
+                         f"`python -m bptt_book experiment {name} --save {RECORDED}/...`")
+    result = Result.from_json(file.read_text(encoding="utf-8"))
+    current = json.loads(json.dumps(settings(name, "full")))
+    if result.name != name or result.size != "full" or result.settings != current:
+        raise ValueError(f"the recorded result of {name!r} was made with other settings than "
+                         f"today's full size; record it again with `python -m bptt_book "
+                         f"experiment {name} --save ...`")
     return result
 
 

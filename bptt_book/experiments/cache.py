@@ -89,10 +89,14 @@ def modules(start: Iterable[str]) -> dict:
     return found
 
 
+#: Folders of the package whose files are results, not inputs: no key hashes them.
+_OUTPUTS = ("experiments/recorded/",)
+
+
 def _data_files(folder: Traversable, prefix: str = "") -> Iterable[tuple[str, Traversable]]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.is_dir():
-            if entry.name != "__pycache__":
+            if entry.name != "__pycache__" and f"{prefix}{entry.name}/" not in _OUTPUTS:
                 yield from _data_files(entry, f"{prefix}{entry.name}/")
         elif not entry.name.endswith((".py", ".pyc")):
             yield f"{prefix}{entry.name}", entry

@@ -958,6 +958,61 @@ def _forget_biases() -> list[float]:
     return [m["gate_bias"] for m in methods if m.get("gate") == "f"]
 
 
+@cache
+def _gated_result(name: str, size: str) -> Any:
+    """The result of a chapter 9 experiment: at the book's size the same cached run as its
+    figure, at the full size the run recorded from the command line
+    (:func:`bptt_book.experiments.recorded`)."""
+    from .. import experiments
+
+    if size == "full":
+        return experiments.recorded(name)
+    return experiments.run(name, size=size, cache=True)
+
+
+def _successes_per_length(size: str, method: str) -> list[int]:
+    data = _gated_result("gated_length", size).data
+    (m,) = (m for m in data["methods"] if m["name"] == method)
+    return [sum(r["success"] for r in c["runs"]) for c in m["cells"]]
+
+
+def _reach_methods(size: str) -> list[dict]:
+    return _gated_result("gated_reach", size).data["methods"]
+
+
+def _median_share(size: str, method: str, epoch: int) -> float:
+    (m,) = (m for m in _reach_methods(size) if m["name"] == method)
+    return float(np.median([r["reach"][epoch] for c in m["cells"] for r in c["runs"]]))
+
+
+def _register_gated_results() -> None:
+    """``gated_length.SIZE.successes.CELL``: the successful runs at each length;
+    ``gated_reach.SIZE.successes``: those of each network; ``gated_reach.SIZE.start.NAME``
+    and ``gated_reach.SIZE.first.NAME``: the median share of the gradient at the first token
+    before training and after the first epoch."""
+    for size in ("book", "full"):
+        for cell in ("rnn", "gru", "lstm"):
+            number(f"gated_length.{size}.successes.{cell}", "list:d",
+                   f"the successful runs of the {cell} at each length of experiment "
+                   f"gated_length at the {size} size")(
+                partial(_successes_per_length, size, cell))
+        number(f"gated_reach.{size}.successes", "list:d",
+               f"the successful runs of each network of experiment gated_reach at the {size} "
+               "size")(partial(lambda size: [sum(r["success"] for c in m["cells"]
+                                                 for r in c["runs"])
+                                             for m in _reach_methods(size)], size))
+        for method in ("rnn", "gru", "lstm0", "lstm1", "lstm3"):
+            for when, epoch in (("start", 0), ("first", 1)):
+                number(f"gated_reach.{size}.{when}.{method}", "sci.2",
+                       f"the median share of the answer's gradient at the first token of "
+                       f"{method} {'before training' if epoch == 0 else 'after one epoch'}, "
+                       f"experiment gated_reach at the {size} size")(
+                    partial(_median_share, size, method, epoch))
+
+
+_register_gated_results()
+
+
 @number("gated_reach.floor", "sci.1", "the smallest share fig-gated-reach draws")
 def _reach_floor() -> float:
     from ..experiments.reach import FLOOR
