@@ -544,3 +544,25 @@ def test_gradient_costs_measure_time_and_memory():
     assert d.peak["RTRL", "H", 16] > 8 * d.peak["RTRL", "H", 4]  # H P numbers, P ~ H^2 + H D
     fig = draws(figures.gradient_costs(d))
     assert len(fig.axes) == 4
+
+
+def test_quoted_defaults_survive_a_signature_rewritten_by_autodoc(monkeypatch):
+    """Sphinx's autodoc (autodoc_preserve_defaults) gives a documented function a
+    ``__signature__`` whose defaults are source text; the quoted numbers read the function's
+    own defaults, so the EPUB build, which reads the API page first, quotes numbers still."""
+    import inspect
+
+    from bptt_book.figures import cliff_data, jacobian_heatmap_data, quoted
+
+    for f in (cliff_data, jacobian_heatmap_data):
+        sig = inspect.signature(f)
+        text = sig.replace(parameters=[p.replace(default=type("DefaultValue", (), {})())
+                                       if p.default is not p.empty else p
+                                       for p in sig.parameters.values()])
+        monkeypatch.setattr(f, "__signature__", text, raising=False)
+    quoted.value.cache_clear()
+    try:
+        assert quoted.text("heatmap.length") == str(jacobian_heatmap_data.__kwdefaults__["length"])
+        assert quoted.text("cliff.switch") == str(cliff_data.__kwdefaults__["switch"])
+    finally:
+        quoted.value.cache_clear()

@@ -536,11 +536,12 @@ def _ratio_max() -> float:
 
 
 def _heatmap_default(name: str) -> Any:
-    import inspect
-
     from . import jacobian_heatmap_data
 
-    return inspect.signature(jacobian_heatmap_data).parameters[name].default
+    # The function's own defaults, not inspect.signature: Sphinx's autodoc
+    # (autodoc_preserve_defaults) replaces a documented function's signature by one whose
+    # defaults are source text.
+    return jacobian_heatmap_data.__kwdefaults__[name]
 
 
 @number("heatmap.length", "d", "the sentence length of fig-jacobian-heatmap")
@@ -706,11 +707,9 @@ def _exponent(activation: str, scale: float) -> float:
 
 
 def _cliff_default(name: str) -> Any:
-    import inspect
-
     from . import cliff_data
 
-    return inspect.signature(cliff_data).parameters[name].default
+    return cliff_data.__kwdefaults__[name]  # as _heatmap_default
 
 
 def _cliff() -> Any:
