@@ -336,6 +336,7 @@ def _register_experiment_settings() -> None:
         "n_lengths": ("word", lambda s: len(s["lengths"])),
         "batches": ("d", lambda s: s["train_size"] // s["batch_size"]),
         "train_size": ("d", lambda s: s["train_size"]),
+        "hidden_dim": ("d", lambda s: s["hidden_dim"]),
     }
     for name in ("recall_length", "truncation", "remedies", "agreement", "truncation_schemes",
                  "gated_length", "gated_reach"):
@@ -925,6 +926,19 @@ def _scheme_bias_length() -> int:
 @number("scheme_bias.draws", "d", "the random draws averaged in fig-scheme-bias")
 def _scheme_bias_draws() -> int:
     return int(_figure("scheme_bias").draws)
+
+
+def _costs_default(name: str) -> Any:
+    from . import gradient_costs_data
+
+    return gradient_costs_data.__kwdefaults__[name]  # as _heatmap_default
+
+
+for _key, _about in (("word_dim", "the vocabulary"),
+                     ("H_fixed", "the hidden size of the left panels"),
+                     ("T_fixed", "the sequence length of the right panels")):
+    number(f"gradient_costs.{_key}", "d", f"fig-gradient-costs: {_about}")(
+        partial(_costs_default, _key))
 
 
 @number("scheme_bias.floor", "sci.1", "the smallest error fig-scheme-bias draws")
