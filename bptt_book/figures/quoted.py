@@ -542,7 +542,7 @@ def _heatmap_default(name: str) -> Any:
     # The function's own defaults, not inspect.signature: Sphinx's autodoc
     # (autodoc_preserve_defaults) replaces a documented function's signature by one whose
     # defaults are source text.
-    return jacobian_heatmap_data.__kwdefaults__[name]
+    return (jacobian_heatmap_data.__kwdefaults__ or {})[name]
 
 
 @number("heatmap.length", "d", "the sentence length of fig-jacobian-heatmap")
@@ -710,7 +710,7 @@ def _exponent(activation: str, scale: float) -> float:
 def _cliff_default(name: str) -> Any:
     from . import cliff_data
 
-    return cliff_data.__kwdefaults__[name]  # as _heatmap_default
+    return (cliff_data.__kwdefaults__ or {})[name]  # as _heatmap_default
 
 
 def _cliff() -> Any:
@@ -931,7 +931,7 @@ def _scheme_bias_draws() -> int:
 def _costs_default(name: str) -> Any:
     from . import gradient_costs_data
 
-    return gradient_costs_data.__kwdefaults__[name]  # as _heatmap_default
+    return (gradient_costs_data.__kwdefaults__ or {})[name]  # as _heatmap_default
 
 
 for _key, _about in (("word_dim", "the vocabulary"),
