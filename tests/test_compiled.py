@@ -373,3 +373,18 @@ def test_cached_results_are_keyed_on_the_compiled_code_too():
     assert {"bptt_book.backend", "bptt_book.kernels", "bptt_book.vmath",
             "bptt_book.generated.numba_cells"} <= found
     assert {f"bptt_book.generated.numba_{name}" for name in BUILT_IN} <= found
+
+
+@needs_numba
+def test_the_memory_measure_of_the_book_sees_the_same_with_the_fast_extra():
+    """figures.other_ways.peak_bytes measures on the NumPy reference whichever backend is
+    chosen: tracemalloc does not see the compiled kernels' arrays, so chapter 7's memory
+    comparisons would otherwise change with the extra installed."""
+    from bptt_book.figures.other_ways import peak_bytes
+
+    p, x, y = _problem("rnn", (200,))
+    with backend.use("numba"):
+        compiled = peak_bytes(lambda: bb.bptt(p, x, y))
+    with backend.use("numpy"):
+        reference = peak_bytes(lambda: bb.bptt(p, x, y))
+    assert compiled == reference > 0

@@ -12,6 +12,7 @@ import numpy as np
 
 import bptt_book as bb
 
+from .. import backend
 from ._draw import subplots
 from ._settings import default_data, orthogonal_setting
 
@@ -138,16 +139,21 @@ def peak_bytes(function: Callable[[], Any]) -> int:
     """The most memory Python and NumPy held at once while ``function()`` ran, above what was
     held before (``tracemalloc``, which NumPy reports its arrays to).  ``function`` runs once
     before the measured call, so that work arrays the package keeps from one call to the next
-    (the logits of the output layer) count the same whatever ran earlier: not at all."""
-    function()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
+    (the logits of the output layer) count the same whatever ran earlier: not at all.
+
+    Both calls run on the NumPy reference (:func:`bptt_book.backend.use`): the compiled
+    target's kernels allocate their arrays where ``tracemalloc`` does not look, so with the
+    ``fast`` extra installed the measure would miss most of the memory."""
+    with backend.use("numpy"):
         function()
-        return tracemalloc.get_traced_memory()[1] - before
-    finally:
-        tracemalloc.stop()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            function()
+            return tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
 
 
 def seconds_of(function: Callable[[], Any], repeats: int) -> float:
@@ -165,7 +171,8 @@ def gradient_costs_data(*, word_dim: int = 10, Ts: Sequence[int] = (100, 300, 10
                         H_fixed: int = 16, repeats: int = 2, seed: int = 0) -> GradientCosts:
     """Time (fastest of ``repeats``) and peak memory of exact BPTT, checkpointed BPTT and RTRL
     on one random sentence (``default_rng(seed)``) for the plain RNN with ``word_dim`` words:
-    against the length T at ``H_fixed`` units, and against H at length ``T_fixed``."""
+    against the length T at ``H_fixed`` units, and against H at length ``T_fixed``.  All on
+    the NumPy reference, RTRL's only target, so that the three are timed alike."""
     rng = np.random.default_rng(seed)
     seconds, peak = {}, {}
     sweeps = [("T", T, H_fixed, T) for T in Ts] + [("H", H, H, T_fixed) for H in Hs]
@@ -176,7 +183,8 @@ def gradient_costs_data(*, word_dim: int = 10, Ts: Sequence[int] = (100, 300, 10
             def call(method=method, p=p, x=x, y=y):
                 return method(p, x, y)
 
-            seconds[name, axis, value] = seconds_of(call, repeats)
+            with backend.use("numpy"):
+                seconds[name, axis, value] = seconds_of(call, repeats)
             peak[name, axis, value] = peak_bytes(call)
     return GradientCosts(list(Ts), list(Hs), T_fixed, H_fixed, word_dim, seconds, peak)
 
