@@ -213,3 +213,12 @@ def test_a_missing_check_is_reported(tmp_path, monkeypatch):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__]))
+
+
+def test_no_ledger_text_holds_a_control_character():
+    """TOML's basic strings read \\t, \\b, \\f, \\r, \\n as escapes: a claim written with
+    "\\times" or "\\frac" (one backslash) loses its TeX to a tab or a form feed, silently."""
+    found = [(claim["id"], key) for claim in ledger() for key, value in claim.items()
+             for text in (value if isinstance(value, list) else [value])
+             if isinstance(text, str) and re.search(r"[\x00-\x1f]", text)]
+    assert not found, f"control characters (a single backslash before TeX?) in {found}"
