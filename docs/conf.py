@@ -274,7 +274,8 @@ _LATEX_SYMBOLS = {
     "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "→": r"\to", "←": r"\leftarrow",
     "∞": r"\infty", "‖": r"\Vert", "⊙": r"\odot", "ₜ": "_t", "ₖ": "_k", "₀": "_0", "₁": "_1",
     "₂": "_2", "₃": "_3", "₋": "_-", "ρ": r"\rho", "ᵀ": r"^{\top}", "ᵒ": r"^{o}",
-    "★": r"\bigstar",
+    "★": r"\bigstar", "κ": r"\kappa", "π": r"\pi", "χ": r"\chi", "φ": r"\varphi",
+    "μ": r"\mu", "∇": r"\nabla", "⌈": r"\lceil", "⌉": r"\rceil", "⁻": r"^{-}",
 }
 latex_elements = {
     "papersize": "a4paper",
