@@ -11,7 +11,8 @@ from .record import Result
 FLOOR = 1e-12
 
 
-def _runs(method):
+def runs(method: dict) -> list[dict]:
+    """Every training run of one method of the result, over its cells."""
     return [r for c in method["cells"] for r in c["runs"]]
 
 
@@ -21,11 +22,11 @@ def table(result: Result) -> str:
     rows = [f"{'method':<8}{'success':>9}{'epochs':>8}{'reach at start':>16}"
             f"{'after 1 epoch':>15}{'at the end':>12}"]
     for m in result.data["methods"]:
-        runs = _runs(m)
-        wins = sum(r["success"] for r in runs)
-        epochs = np.mean([r["epochs"] for r in runs])
-        start, first, end = (float(np.median([r["reach"][i] for r in runs])) for i in (0, 1, -1))
-        rows.append(f"{m['name']:<8}{f'{wins}/{len(runs)}':>9}{epochs:>8.1f}{start:>16.1e}"
+        done = runs(m)
+        wins = sum(r["success"] for r in done)
+        epochs = np.mean([r["epochs"] for r in done])
+        start, first, end = (float(np.median([r["reach"][i] for r in done])) for i in (0, 1, -1))
+        rows.append(f"{m['name']:<8}{f'{wins}/{len(done)}':>9}{epochs:>8.1f}{start:>16.1e}"
                     f"{first:>15.1e}{end:>12.1e}")
     return "\n".join(rows)
 
@@ -44,7 +45,7 @@ def plot(result: Result, fig=None):
     for i, (m, colour) in enumerate(zip(methods, colours, strict=True)):
         style = {"color": colour, "linestyle": LINESTYLES[i % len(LINESTYLES)],
                  "marker": MARKERS[i % len(MARKERS)], "markersize": 3, "linewidth": 1.2}
-        for k, r in enumerate(_runs(m)):
+        for k, r in enumerate(runs(m)):
             epochs = np.arange(len(r["reach"]))
             label = m["label"] if k == 0 else None
             left.semilogy(epochs, np.maximum(r["reach"], FLOOR), label=label, alpha=0.85,

@@ -536,13 +536,17 @@ def _ratio_max() -> float:
     return float(_tutorial_power_ratios().max())
 
 
+def _default(function: Callable[..., Any], name: str) -> Any:
+    """The default of the keyword argument ``name`` of a figure's data ``function``: its own
+    default, not ``inspect.signature``'s, which Sphinx's autodoc
+    (``autodoc_preserve_defaults``) replaces, for a documented function, by source text."""
+    return (function.__kwdefaults__ or {})[name]
+
+
 def _heatmap_default(name: str) -> Any:
     from . import jacobian_heatmap_data
 
-    # The function's own defaults, not inspect.signature: Sphinx's autodoc
-    # (autodoc_preserve_defaults) replaces a documented function's signature by one whose
-    # defaults are source text.
-    return (jacobian_heatmap_data.__kwdefaults__ or {})[name]
+    return _default(jacobian_heatmap_data, name)
 
 
 @number("heatmap.length", "d", "the sentence length of fig-jacobian-heatmap")
@@ -710,7 +714,7 @@ def _exponent(activation: str, scale: float) -> float:
 def _cliff_default(name: str) -> Any:
     from . import cliff_data
 
-    return (cliff_data.__kwdefaults__ or {})[name]  # as _heatmap_default
+    return _default(cliff_data, name)
 
 
 def _cliff() -> Any:
@@ -931,7 +935,7 @@ def _scheme_bias_draws() -> int:
 def _costs_default(name: str) -> Any:
     from . import gradient_costs_data
 
-    return (gradient_costs_data.__kwdefaults__ or {})[name]  # as _heatmap_default
+    return _default(gradient_costs_data, name)
 
 
 for _key, _about in (("word_dim", "the vocabulary"),
@@ -994,8 +998,16 @@ def _reach_methods(size: str) -> list[dict]:
 
 
 def _median_share(size: str, method: str, epoch: int) -> float:
+    from ..experiments.reach import runs
+
     (m,) = (m for m in _reach_methods(size) if m["name"] == method)
-    return float(np.median([r["reach"][epoch] for c in m["cells"] for r in c["runs"]]))
+    return float(np.median([r["reach"][epoch] for r in runs(m)]))
+
+
+def _reach_successes(size: str) -> list[int]:
+    from ..experiments.reach import runs
+
+    return [sum(r["success"] for r in runs(m)) for m in _reach_methods(size)]
 
 
 def _register_gated_results() -> None:
@@ -1011,9 +1023,7 @@ def _register_gated_results() -> None:
                 partial(_successes_per_length, size, cell))
         number(f"gated_reach.{size}.successes", "list:d",
                f"the successful runs of each network of experiment gated_reach at the {size} "
-               "size")(partial(lambda size: [sum(r["success"] for c in m["cells"]
-                                                 for r in c["runs"])
-                                             for m in _reach_methods(size)], size))
+               "size")(partial(_reach_successes, size))
         for method in ("rnn", "gru", "lstm0", "lstm1", "lstm3"):
             for when, epoch in (("start", 0), ("first", 1)):
                 number(f"gated_reach.{size}.{when}.{method}", "sci.2",
